@@ -1,0 +1,87 @@
+//! Argument validation shared by the losses: shapes, ranks and dtypes.
+
+use candle_core::{DType, Tensor};
+
+use crate::error::{LossError, Result};
+
+/// Fails unless `t` has a floating-point dtype.
+pub(crate) fn float_dtype(op: &'static str, t: &Tensor) -> Result<()> {
+    match t.dtype() {
+        DType::F32 | DType::F64 | DType::F16 | DType::BF16 => Ok(()),
+        dtype => Err(LossError::UnsupportedDType { op, dtype }),
+    }
+}
+
+/// Fails unless `a` and `b` have the same shape and the same floating-point dtype.
+pub(crate) fn same_shape(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()> {
+    float_dtype(op, a)?;
+    if a.dims() != b.dims() {
+        return Err(LossError::ShapeMismatch {
+            op,
+            lhs: a.dims().to_vec(),
+            rhs: b.dims().to_vec(),
+        });
+    }
+    if a.dtype() != b.dtype() {
+        return Err(LossError::UnsupportedDType { op, dtype: b.dtype() });
+    }
+    Ok(())
+}
+
+/// Checks that `t` is a `(B, C, H, W)` image batch with a floating-point dtype and returns its
+/// dimensions.
+pub(crate) fn image4(op: &'static str, t: &Tensor) -> Result<(usize, usize, usize, usize)> {
+    float_dtype(op, t)?;
+    match *t.dims() {
+        [b, c, h, w] if b > 0 && c > 0 && h > 0 && w > 0 => Ok((b, c, h, w)),
+        _ => Err(LossError::BadShape {
+            op,
+            expected: "a non-empty image batch (B, C, H, W)".into(),
+            got: t.dims().to_vec(),
+        }),
+    }
+}
+
+/// [`same_shape`] plus [`image4`] for a prediction / target pair.
+pub(crate) fn image_pair(
+    op: &'static str,
+    a: &Tensor,
+    b: &Tensor,
+) -> Result<(usize, usize, usize, usize)> {
+    same_shape(op, a, b)?;
+    image4(op, a)
+}
+
+/// Checks that `t` is an RGB batch `(B, 3, H, W)`.
+pub(crate) fn rgb4(op: &'static str, t: &Tensor) -> Result<(usize, usize, usize, usize)> {
+    let dims = image4(op, t)?;
+    if dims.1 != 3 {
+        return Err(LossError::BadShape {
+            op,
+            expected: "an RGB image batch (B, 3, H, W)".into(),
+            got: t.dims().to_vec(),
+        });
+    }
+    Ok(dims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn rejects_integer_dtype_and_wrong_rank() {
+        let dev = Device::Cpu;
+        let u = Tensor::zeros((1, 3, 4, 4), DType::U8, &dev).unwrap();
+        assert!(matches!(image4("t", &u), Err(LossError::UnsupportedDType { .. })));
+        let r3 = Tensor::zeros((3, 4, 4), DType::F32, &dev).unwrap();
+        assert!(matches!(image4("t", &r3), Err(LossError::BadShape { .. })));
+        let a = Tensor::zeros((1, 3, 4, 4), DType::F32, &dev).unwrap();
+        let b = Tensor::zeros((1, 3, 4, 5), DType::F32, &dev).unwrap();
+        let err = image_pair("t", &a, &b).unwrap_err().to_string();
+        assert!(err.contains("[1, 3, 4, 4]") && err.contains("[1, 3, 4, 5]"), "{err}");
+        let g = Tensor::zeros((1, 1, 4, 4), DType::F32, &dev).unwrap();
+        assert!(rgb4("t", &g).is_err());
+    }
+}
