@@ -35,7 +35,7 @@ macro_rules! dispatch_cpu {
             other => candle_core::bail!(
                 "{}: unsupported dtype {:?}; supported dtypes are f32, f64, f16 and bf16",
                 $op,
-                other.dtype()
+                candle_core::backend::BackendStorage::dtype(other)
             ),
         }
     };

@@ -17,7 +17,7 @@ fn objective(x: &Tensor, w1: &Tensor, w2: &Tensor, w3: &Tensor, h: usize, w: usi
 #[test]
 fn gradients_match_finite_differences() {
     let dev = Device::Cpu;
-    for (h, w) in [(4, 4), (5, 3), (1, 1)] {
+    for (h, w) in [(4usize, 4usize), (5, 3), (1, 1)] {
         let (h2, w2) = (h.div_ceil(2), w.div_ceil(2));
         let x0 = pseudo_random(&[1, 2, h, w], 1, DType::F64, &dev);
         let w1 = pseudo_random(&[1, 2, 4, h2, w2], 2, DType::F64, &dev);
