@@ -2,6 +2,7 @@
 //! every custom op uses to read its operands.
 
 use candle_core::{CpuStorage, DType, Layout, WithDType};
+pub(crate) use candle_core::backend::BackendStorage;
 use std::ops::{Add, AddAssign, Mul, Neg, Sub};
 
 /// An element type the CPU kernels compute in directly.

@@ -1,0 +1,24 @@
+//! The differentiable building blocks of the generator: fused CPU kernels (and a CUDA kernel
+//! for the depthwise convolution) exposed as plain functions on candle tensors.
+
+mod clamp;
+mod conv1x1;
+mod depthwise;
+mod depthwise_cpu;
+#[cfg(feature = "cuda")]
+mod depthwise_cuda;
+mod gelu;
+mod gelu_cpu;
+mod group_norm;
+mod group_norm_cpu;
+mod real;
+mod simd;
+mod upsample;
+
+pub use clamp::clamp01;
+pub use conv1x1::Conv1x1;
+pub use depthwise::{depthwise_conv3x3, DepthwiseConv3x3};
+pub(crate) use depthwise::depthwise_conv3x3_packed;
+pub use gelu::gelu;
+pub use group_norm::{group_norm, GroupNorm};
+pub use upsample::{resize_nearest, upsample_nearest};
