@@ -36,20 +36,35 @@ mod cuda {
         let cap = std::env::var("CUDA_COMPUTE_CAP").unwrap_or_else(|_| "90".into());
         let cap = cap.trim().replace('.', "");
         let dir = PathBuf::from("kernels");
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
         for entry in entries {
             let path = entry.map_err(|e| e.to_string())?.path();
             if path.extension().and_then(|e| e.to_str()) != Some("cu") {
                 continue;
             }
-            let stem = path.file_stem().and_then(|s| s.to_str()).ok_or("bad kernel file name")?;
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .ok_or("bad kernel file name")?;
             let ptx = out_dir.join(format!("{stem}.ptx"));
             let status = Command::new(nvcc())
-                .args(["--ptx", "-O3", "-std=c++17", &format!("-arch=compute_{cap}"), "-o"])
+                .args([
+                    "--ptx",
+                    "-O3",
+                    "-std=c++17",
+                    &format!("-arch=compute_{cap}"),
+                    "-o",
+                ])
                 .arg(&ptx)
                 .arg(&path)
                 .status()
-                .map_err(|e| format!("running nvcc ({}): {e}; install the CUDA toolkit or set CUDA_HOME/NVCC", nvcc().display()))?;
+                .map_err(|e| {
+                    format!(
+                        "running nvcc ({}): {e}; install the CUDA toolkit or set CUDA_HOME/NVCC",
+                        nvcc().display()
+                    )
+                })?;
             if !status.success() {
                 return Err(format!("nvcc failed on {} with {status}", path.display()));
             }

@@ -20,7 +20,9 @@ fn name(s: [usize; 4]) -> String {
 /// A fresh output each call, filled by all threads: what any op producing a new tensor must pay.
 fn parallel_copy(src: &[f32]) -> Vec<f32> {
     let mut out = vec![0f32; src.len()];
-    out.par_chunks_mut(1 << 16).zip(src.par_chunks(1 << 16)).for_each(|(o, i)| o.copy_from_slice(i));
+    out.par_chunks_mut(1 << 16)
+        .zip(src.par_chunks(1 << 16))
+        .for_each(|(o, i)| o.copy_from_slice(i));
     out
 }
 
@@ -48,7 +50,9 @@ fn bench(c: &mut Criterion) {
             g.throughput(Throughput::BytesDecimal(2 * n as u64 * 4));
             if dev.is_cpu() {
                 let host = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-                g.bench_function(BenchmarkId::from_parameter("copy"), |b| b.iter(|| black_box(parallel_copy(&host))));
+                g.bench_function(BenchmarkId::from_parameter("copy"), |b| {
+                    b.iter(|| black_box(parallel_copy(&host)))
+                });
             } else {
                 g.bench_function(BenchmarkId::from_parameter("copy"), |b| {
                     b.iter(|| {
@@ -75,16 +79,19 @@ fn bench(c: &mut Criterion) {
             });
             g.throughput(Throughput::BytesDecimal(8 * n as u64 * 4));
             let v = Var::from_tensor(&x).unwrap();
-            g.bench_function(BenchmarkId::from_parameter("forward_inverse_backward"), |b| {
-                b.iter(|| {
-                    let y = idwt2d(&dwt2d(&v).unwrap(), h, w).unwrap();
-                    // candle seeds the backward of a non-scalar root with ones: y.backward(ones).
-                    let grads = y.backward().unwrap();
-                    let gx = grads.get(&v).unwrap().clone();
-                    sync(&gx);
-                    gx
-                })
-            });
+            g.bench_function(
+                BenchmarkId::from_parameter("forward_inverse_backward"),
+                |b| {
+                    b.iter(|| {
+                        let y = idwt2d(&dwt2d(&v).unwrap(), h, w).unwrap();
+                        // candle seeds the backward of a non-scalar root with ones: y.backward(ones).
+                        let grads = y.backward().unwrap();
+                        let gx = grads.get(&v).unwrap().clone();
+                        sync(&gx);
+                        gx
+                    })
+                },
+            );
             g.finish();
         }
     }

@@ -14,7 +14,9 @@ fn suffix(dtype: DType) -> Result<&'static str> {
         DType::F64 => "f64",
         DType::F16 => "f16",
         DType::BF16 => "bf16",
-        other => candle_core::bail!("haar cuda: unsupported dtype {other:?}; supported dtypes are f32, f64, f16 and bf16"),
+        other => candle_core::bail!(
+            "haar cuda: unsupported dtype {other:?}; supported dtypes are f32, f64, f16 and bf16"
+        ),
     })
 }
 
@@ -22,7 +24,11 @@ fn launch_config(n: usize) -> LaunchConfig {
     const THREADS: u32 = 256;
     // Grid-stride loops in the kernels: cap the grid, every thread may take several blocks.
     let blocks = n.div_ceil(THREADS as usize).clamp(1, 65_535 * 8) as u32;
-    LaunchConfig { grid_dim: (blocks, 1, 1), block_dim: (THREADS, 1, 1), shared_mem_bytes: 0 }
+    LaunchConfig {
+        grid_dim: (blocks, 1, 1),
+        block_dim: (THREADS, 1, 1),
+        shared_mem_bytes: 0,
+    }
 }
 
 /// Launches `kernel` reading `storage` at `layout`'s offset, writing a fresh buffer of `out_len`
@@ -84,12 +90,24 @@ pub(crate) fn dwt(storage: &CudaStorage, layout: &Layout) -> Result<(CudaStorage
 }
 
 /// Inverse DWT of a strided `(B, C, 4, h2, w2)` view into `(B, C, out_h, out_w)`.
-pub(crate) fn idwt(storage: &CudaStorage, layout: &Layout, out_h: usize, out_w: usize) -> Result<(CudaStorage, Shape)> {
+pub(crate) fn idwt(
+    storage: &CudaStorage,
+    layout: &Layout,
+    out_h: usize,
+    out_w: usize,
+) -> Result<(CudaStorage, Shape)> {
     let d = layout.dims();
     let s = layout.stride();
     let (b, c, h2, w2) = (d[0], d[1], d[3], d[4]);
     let n = b * c * h2 * w2;
     let args = [b, c, h2, w2, out_h, out_w, s[0], s[1], s[2], s[3], s[4]].map(|v| v as u64);
-    let out = dispatch(storage, layout, "haar_idwt", b * c * out_h * out_w, n, &args)?;
+    let out = dispatch(
+        storage,
+        layout,
+        "haar_idwt",
+        b * c * out_h * out_w,
+        n,
+        &args,
+    )?;
     Ok((out, Shape::from((b, c, out_h, out_w))))
 }

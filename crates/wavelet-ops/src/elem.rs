@@ -4,7 +4,9 @@ use half::{bf16, f16};
 use std::ops::{Add, Mul, Sub};
 
 /// Accumulation type: `f32` for f16/bf16/f32, `f64` for f64.
-pub(crate) trait Acc: Copy + Send + Sync + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> {
+pub(crate) trait Acc:
+    Copy + Send + Sync + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
+{
     /// `1/2`, the product of the two `1/sqrt(2)` Haar taps.
     const HALF: Self;
     fn zero() -> Self;
@@ -29,14 +31,12 @@ impl Acc for f64 {
 /// A storage element: loaded into its accumulation type, computed there, stored back rounded.
 pub(crate) trait Elem: Copy + Send + Sync + 'static {
     type A: Acc;
-    const ZERO: Self;
     fn up(self) -> Self::A;
     fn down(a: Self::A) -> Self;
 }
 
 impl Elem for f32 {
     type A = f32;
-    const ZERO: Self = 0.0;
     #[inline(always)]
     fn up(self) -> f32 {
         self
@@ -49,7 +49,6 @@ impl Elem for f32 {
 
 impl Elem for f64 {
     type A = f64;
-    const ZERO: Self = 0.0;
     #[inline(always)]
     fn up(self) -> f64 {
         self
@@ -62,7 +61,6 @@ impl Elem for f64 {
 
 impl Elem for f16 {
     type A = f32;
-    const ZERO: Self = f16::ZERO;
     #[inline(always)]
     fn up(self) -> f32 {
         self.to_f32()
@@ -75,7 +73,6 @@ impl Elem for f16 {
 
 impl Elem for bf16 {
     type A = f32;
-    const ZERO: Self = bf16::ZERO;
     #[inline(always)]
     fn up(self) -> f32 {
         self.to_f32()

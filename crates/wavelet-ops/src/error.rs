@@ -34,7 +34,9 @@ pub enum WaveletError {
         dtype: DType,
     },
     /// A dimension of the input is zero.
-    #[error("{op}: empty tensor of shape {shape:?} ({dtype:?}); every dimension must be at least 1")]
+    #[error(
+        "{op}: empty tensor of shape {shape:?} ({dtype:?}); every dimension must be at least 1"
+    )]
     Empty {
         /// Operation name.
         op: &'static str,

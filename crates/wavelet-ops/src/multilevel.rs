@@ -57,7 +57,10 @@ impl WaveletPyramid {
 pub fn wavedec2(x: &Tensor, levels: usize) -> Result<WaveletPyramid> {
     const OP: &str = "wavedec2";
     if levels == 0 {
-        return Err(WaveletError::Pyramid { op: OP, reason: format!("levels must be >= 1, got 0 (input shape {:?})", x.dims()) });
+        return Err(WaveletError::Pyramid {
+            op: OP,
+            reason: format!("levels must be >= 1, got 0 (input shape {:?})", x.dims()),
+        });
     }
     check_float(OP, x, 4, "(B, C, H, W)")?;
     let mut approx = x.clone();
@@ -68,10 +71,21 @@ pub fn wavedec2(x: &Tensor, levels: usize) -> Result<WaveletPyramid> {
         sizes.push((h, w));
         let bands = dwt2d(&approx)?;
         // Narrowed views: the next level's kernel reads the strided LL band without a copy.
-        details.push(bands.narrow(2, Band::LH.index(), 3).map_err(WaveletError::candle(OP))?);
-        approx = bands.narrow(2, Band::LL.index(), 1).and_then(|t| t.squeeze(2)).map_err(WaveletError::candle(OP))?;
+        details.push(
+            bands
+                .narrow(2, Band::LH.index(), 3)
+                .map_err(WaveletError::candle(OP))?,
+        );
+        approx = bands
+            .narrow(2, Band::LL.index(), 1)
+            .and_then(|t| t.squeeze(2))
+            .map_err(WaveletError::candle(OP))?;
     }
-    Ok(WaveletPyramid { approx, details, sizes })
+    Ok(WaveletPyramid {
+        approx,
+        details,
+        sizes,
+    })
 }
 
 /// Reconstruction from a [`WaveletPyramid`] (pywt's `waverec2`), cropping each level back to its
@@ -90,7 +104,11 @@ pub fn wavedec2(x: &Tensor, levels: usize) -> Result<WaveletPyramid> {
 /// sizes), otherwise as [`idwt2d`].
 pub fn waverec2(pyramid: &WaveletPyramid) -> Result<Tensor> {
     const OP: &str = "waverec2";
-    let WaveletPyramid { approx, details, sizes } = pyramid;
+    let WaveletPyramid {
+        approx,
+        details,
+        sizes,
+    } = pyramid;
     if details.is_empty() || details.len() != sizes.len() {
         return Err(WaveletError::Pyramid {
             op: OP,
@@ -106,11 +124,19 @@ pub fn waverec2(pyramid: &WaveletPyramid) -> Result<Tensor> {
         if d[0] != a[0] || d[1] != a[1] || d[3] != a[2] || d[4] != a[3] {
             return Err(WaveletError::Pyramid {
                 op: OP,
-                reason: format!("level {level}: detail bands {d:?} do not fit the approximation {a:?}"),
+                reason: format!(
+                    "level {level}: detail bands {d:?} do not fit the approximation {a:?}"
+                ),
             });
         }
-        let bands = Tensor::cat(&[&current.unsqueeze(2).map_err(WaveletError::candle(OP))?, detail], 2)
-            .map_err(WaveletError::candle(OP))?;
+        let bands = Tensor::cat(
+            &[
+                &current.unsqueeze(2).map_err(WaveletError::candle(OP))?,
+                detail,
+            ],
+            2,
+        )
+        .map_err(WaveletError::candle(OP))?;
         current = idwt2d(&bands, h, w)?;
     }
     Ok(current)
@@ -139,7 +165,10 @@ impl Dwt2d {
     /// [`WaveletError::Pyramid`] when `levels == 0`.
     pub fn new(levels: usize) -> Result<Self> {
         if levels == 0 {
-            return Err(WaveletError::Pyramid { op: "Dwt2d::new", reason: "levels must be >= 1, got 0".into() });
+            return Err(WaveletError::Pyramid {
+                op: "Dwt2d::new",
+                reason: "levels must be >= 1, got 0".into(),
+            });
         }
         Ok(Self { levels })
     }

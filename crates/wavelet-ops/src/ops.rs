@@ -46,10 +46,17 @@ impl CustomOp1 for HaarDwt {
         "haar-dwt2d"
     }
 
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let dims = dims4(layout);
         let s = layout.stride();
-        let view = View4 { start: layout.start_offset(), stride: [s[0], s[1], s[2], s[3]] };
+        let view = View4 {
+            start: layout.start_offset(),
+            stride: [s[0], s[1], s[2], s[3]],
+        };
         let out = dispatch_cpu!(storage, "dwt2d", |v| cpu::dwt(v, view, dims));
         let [b, c, h, w] = dims;
         Ok((out, Shape::from((b, c, 4, h.div_ceil(2), w.div_ceil(2)))))
@@ -64,7 +71,12 @@ impl CustomOp1 for HaarDwt {
         crate::cuda::dwt(storage, layout)
     }
 
-    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
+    fn bwd(
+        &self,
+        arg: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
         let (_, _, h, w) = arg.dims4()?;
         Ok(Some(idwt2d(grad_res, h, w)?))
     }
@@ -75,11 +87,18 @@ impl CustomOp1 for HaarIdwt {
         "haar-idwt2d"
     }
 
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let d = layout.dims();
         let s = layout.stride();
         let dims = [d[0], d[1], d[3], d[4]];
-        let view = View5 { start: layout.start_offset(), stride: [s[0], s[1], s[2], s[3], s[4]] };
+        let view = View5 {
+            start: layout.start_offset(),
+            stride: [s[0], s[1], s[2], s[3], s[4]],
+        };
         let (oh, ow) = (self.out_h, self.out_w);
         let out = dispatch_cpu!(storage, "idwt2d", |v| cpu::idwt(v, view, dims, oh, ow));
         Ok((out, Shape::from((d[0], d[1], oh, ow))))
@@ -94,7 +113,12 @@ impl CustomOp1 for HaarIdwt {
         crate::cuda::idwt(storage, layout, self.out_h, self.out_w)
     }
 
-    fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
+    fn bwd(
+        &self,
+        _arg: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
         Ok(Some(dwt2d(grad_res)?))
     }
 }
@@ -150,5 +174,7 @@ pub fn idwt2d(bands: &Tensor, out_h: usize, out_w: usize) -> Result<Tensor> {
     check_float(OP, bands, 5, "(B, C, 4, h, w)")?;
     check_bands(OP, bands, 4, "LL, LH, HL, HH")?;
     check_output_size(OP, bands, out_h, out_w)?;
-    bands.apply_op1(HaarIdwt { out_h, out_w }).map_err(WaveletError::candle(OP))
+    bands
+        .apply_op1(HaarIdwt { out_h, out_w })
+        .map_err(WaveletError::candle(OP))
 }

@@ -4,10 +4,21 @@ use crate::error::{Result, WaveletError};
 use candle_core::{DType, Tensor};
 
 /// Checks rank, dtype and non-emptiness of `t` for operation `op`.
-pub(crate) fn check_float(op: &'static str, t: &Tensor, rank: usize, layout: &'static str) -> Result<()> {
+pub(crate) fn check_float(
+    op: &'static str,
+    t: &Tensor,
+    rank: usize,
+    layout: &'static str,
+) -> Result<()> {
     let (shape, dtype) = (t.dims().to_vec(), t.dtype());
     if shape.len() != rank {
-        return Err(WaveletError::Rank { op, expected: rank, layout, shape, dtype });
+        return Err(WaveletError::Rank {
+            op,
+            expected: rank,
+            layout,
+            shape,
+            dtype,
+        });
     }
     if !matches!(dtype, DType::F32 | DType::F64 | DType::F16 | DType::BF16) {
         return Err(WaveletError::DType { op, shape, dtype });
@@ -19,15 +30,31 @@ pub(crate) fn check_float(op: &'static str, t: &Tensor, rank: usize, layout: &'s
 }
 
 /// Checks that dim 2 of `t` holds `expected` bands.
-pub(crate) fn check_bands(op: &'static str, t: &Tensor, expected: usize, names: &'static str) -> Result<()> {
+pub(crate) fn check_bands(
+    op: &'static str,
+    t: &Tensor,
+    expected: usize,
+    names: &'static str,
+) -> Result<()> {
     if t.dims()[2] != expected {
-        return Err(WaveletError::Bands { op, expected, names, shape: t.dims().to_vec(), dtype: t.dtype() });
+        return Err(WaveletError::Bands {
+            op,
+            expected,
+            names,
+            shape: t.dims().to_vec(),
+            dtype: t.dtype(),
+        });
     }
     Ok(())
 }
 
 /// Checks that bands of size `(h2, w2)` can reconstruct an `(out_h, out_w)` image.
-pub(crate) fn check_output_size(op: &'static str, bands: &Tensor, out_h: usize, out_w: usize) -> Result<()> {
+pub(crate) fn check_output_size(
+    op: &'static str,
+    bands: &Tensor,
+    out_h: usize,
+    out_w: usize,
+) -> Result<()> {
     let d = bands.dims();
     let (h2, w2) = (d[d.len() - 2], d[d.len() - 1]);
     let fits = |n: usize, half: usize| n == 2 * half || n + 1 == 2 * half;

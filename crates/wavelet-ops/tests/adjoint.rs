@@ -12,12 +12,23 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 #[test]
 fn inverse_is_the_adjoint_of_forward() {
-    for (i, &(h, w)) in [(1usize, 1usize), (2, 2), (3, 3), (8, 8), (25, 31), (29, 29)].iter().enumerate() {
+    for (i, &(h, w)) in [(1usize, 1usize), (2, 2), (3, 3), (8, 8), (25, 31), (29, 29)]
+        .iter()
+        .enumerate()
+    {
         let x = pseudo_random(&[2, 3, h, w], 10 + i as u64, DType::F64, &Device::Cpu);
-        let y = pseudo_random(&[2, 3, 4, h.div_ceil(2), w.div_ceil(2)], 20 + i as u64, DType::F64, &Device::Cpu);
+        let y = pseudo_random(
+            &[2, 3, 4, h.div_ceil(2), w.div_ceil(2)],
+            20 + i as u64,
+            DType::F64,
+            &Device::Cpu,
+        );
         let lhs = dot(&to_f64_vec(&dwt2d(&x).unwrap()), &to_f64_vec(&y));
         let rhs = dot(&to_f64_vec(&x), &to_f64_vec(&idwt2d(&y, h, w).unwrap()));
-        assert!((lhs - rhs).abs() <= 1e-12 * lhs.abs().max(1.0), "{h}x{w}: {lhs} vs {rhs}");
+        assert!(
+            (lhs - rhs).abs() <= 1e-12 * lhs.abs().max(1.0),
+            "{h}x{w}: {lhs} vs {rhs}"
+        );
     }
 }
 

@@ -34,14 +34,23 @@ fn forward_and_inverse_match_cpu() {
             let x = pseudo_random(&[2, 3, h, w], 9, dtype, &Device::Cpu);
             let xg = x.to_device(&gpu).unwrap();
             let (bc, bg) = (dwt2d(&x).unwrap(), dwt2d(&xg).unwrap());
-            assert!(max_abs_diff(&to_f64_vec(&bc), &to_f64_vec(&bg)) <= tol(dtype), "{dtype:?} {h}x{w} dwt");
+            assert!(
+                max_abs_diff(&to_f64_vec(&bc), &to_f64_vec(&bg)) <= tol(dtype),
+                "{dtype:?} {h}x{w} dwt"
+            );
             let (rc, rg) = (idwt2d(&bc, h, w).unwrap(), idwt2d(&bg, h, w).unwrap());
-            assert!(max_abs_diff(&to_f64_vec(&rc), &to_f64_vec(&rg)) <= tol(dtype), "{dtype:?} {h}x{w} idwt");
+            assert!(
+                max_abs_diff(&to_f64_vec(&rc), &to_f64_vec(&rg)) <= tol(dtype),
+                "{dtype:?} {h}x{w} idwt"
+            );
             // Strided views on the device.
             let t = x.transpose(2, 3).unwrap();
             let tg = xg.transpose(2, 3).unwrap();
             let (sc, sg) = (dwt2d(&t).unwrap(), dwt2d(&tg).unwrap());
-            assert!(max_abs_diff(&to_f64_vec(&sc), &to_f64_vec(&sg)) <= tol(dtype), "{dtype:?} {h}x{w} strided");
+            assert!(
+                max_abs_diff(&to_f64_vec(&sc), &to_f64_vec(&sg)) <= tol(dtype),
+                "{dtype:?} {h}x{w} strided"
+            );
         }
     }
 }
@@ -55,7 +64,12 @@ fn backward_and_multilevel_match_cpu() {
         let v = Var::from_tensor(&x.to_device(dev).unwrap()).unwrap();
         let pyr = wavedec2(&v, 3).unwrap();
         let y = waverec2(&pyr).unwrap().sqr().unwrap();
-        let grads = (y * g.to_device(dev).unwrap()).unwrap().sum_all().unwrap().backward().unwrap();
+        let grads = (y * g.to_device(dev).unwrap())
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
         (to_f64_vec(&pyr.approx), to_f64_vec(grads.get(&v).unwrap()))
     };
     let (ac, gc) = run(&Device::Cpu);

@@ -33,10 +33,16 @@ fn gradients_match_finite_differences() {
                 let mut v = base.clone();
                 v[i] += delta;
                 let t = Tensor::from_vec(v, (1, 2, h, w), &dev).unwrap();
-                objective(&t, &w1, &wb, &w3, h, w).to_scalar::<f64>().unwrap()
+                objective(&t, &w1, &wb, &w3, h, w)
+                    .to_scalar::<f64>()
+                    .unwrap()
             };
             let fd = (eval(eps) - eval(-eps)) / (2.0 * eps);
-            assert!((fd - analytic[i]).abs() < 1e-7, "{h}x{w} element {i}: fd {fd} vs backward {}", analytic[i]);
+            assert!(
+                (fd - analytic[i]).abs() < 1e-7,
+                "{h}x{w} element {i}: fd {fd} vs backward {}",
+                analytic[i]
+            );
         }
     }
 }
@@ -49,19 +55,34 @@ fn multi_level_gradient_of_round_trip_is_identity() {
     let g = pseudo_random(&[2, 1, 9, 14], 6, DType::F64, &dev);
     let y = waverec2(&wavedec2(&x, 3).unwrap()).unwrap();
     let grads = (y * &g).unwrap().sum_all().unwrap().backward().unwrap();
-    let err = to_f64_vec(grads.get(&x).unwrap()).iter().zip(to_f64_vec(&g)).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let err = to_f64_vec(grads.get(&x).unwrap())
+        .iter()
+        .zip(to_f64_vec(&g))
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
     assert!(err < 1e-12, "{err}");
 }
 
 #[test]
 fn half_precision_backward_runs_in_its_own_dtype() {
     let x = Var::from_tensor(&pseudo_random(&[1, 1, 6, 6], 8, DType::F16, &Device::Cpu)).unwrap();
-    let y = dwt2d(&x).unwrap().to_dtype(DType::F32).unwrap().sqr().unwrap().sum_all().unwrap();
+    let y = dwt2d(&x)
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap()
+        .sqr()
+        .unwrap()
+        .sum_all()
+        .unwrap();
     let g = y.backward().unwrap();
     let gx = g.get(&x).unwrap();
     assert_eq!(gx.dtype(), DType::F16);
     // d/dx ||D x||^2 = 2 D^T D x = 2x on even sizes.
     let expect: Vec<f64> = to_f64_vec(&x).iter().map(|v| 2.0 * v).collect();
-    let err = to_f64_vec(gx).iter().zip(&expect).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let err = to_f64_vec(gx)
+        .iter()
+        .zip(&expect)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
     assert!(err < 5e-3, "{err}");
 }

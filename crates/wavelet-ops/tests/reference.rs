@@ -11,7 +11,10 @@ fn fixture() -> serde_json::Value {
 }
 
 fn input(shape: [usize; 4], dtype: DType) -> Tensor {
-    Tensor::from_vec(formula_input(shape), shape.to_vec(), &Device::Cpu).unwrap().to_dtype(dtype).unwrap()
+    Tensor::from_vec(formula_input(shape), shape.to_vec(), &Device::Cpu)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap()
 }
 
 fn band(bands: &Tensor, b: Band) -> Vec<f64> {
@@ -22,7 +25,12 @@ fn band(bands: &Tensor, b: Band) -> Vec<f64> {
 fn one_level_matches_pywt_in_f64_and_pytorch_wavelets_in_f32() {
     let fx = fixture();
     for case in fx["j1"].as_array().unwrap() {
-        let shape: Vec<usize> = case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let shape: Vec<usize> = case["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
         let shape = [shape[0], shape[1], shape[2], shape[3]];
         let pywt = &case["pywt"];
         let b64 = dwt2d(&input(shape, DType::F64)).unwrap();
@@ -34,7 +42,11 @@ fn one_level_matches_pywt_in_f64_and_pytorch_wavelets_in_f32() {
         let b32 = dwt2d(&input(shape, DType::F32)).unwrap();
         for b in Band::ALL {
             let err = max_abs_diff(&band(&b32, b), &flatten(&torch[b.name()]));
-            assert!(err < 3e-7, "{shape:?} {} vs pytorch_wavelets: {err}", b.name());
+            assert!(
+                err < 3e-7,
+                "{shape:?} {} vs pytorch_wavelets: {err}",
+                b.name()
+            );
         }
         let back = idwt2d(&b64, shape[2], shape[3]).unwrap();
         let x = to_f64_vec(&input(shape, DType::F64));
@@ -45,7 +57,10 @@ fn one_level_matches_pywt_in_f64_and_pytorch_wavelets_in_f32() {
 #[test]
 fn arange_example_matches_the_documented_bands() {
     let ex = &fixture()["j1_arange_4x4"];
-    let x = Tensor::arange(0f64, 16., &Device::Cpu).unwrap().reshape((1, 1, 4, 4)).unwrap();
+    let x = Tensor::arange(0f64, 16., &Device::Cpu)
+        .unwrap()
+        .reshape((1, 1, 4, 4))
+        .unwrap();
     let bands = dwt2d(&x).unwrap();
     for (b, key) in Band::ALL.into_iter().zip(["LL", "band0", "band1", "band2"]) {
         // The reference is float32 pytorch_wavelets (two roundings by 1/sqrt(2)); ours is exact.
@@ -67,7 +82,10 @@ fn two_levels_match_pywt_wavedec2() {
     check(&pyr.approx, "cA2");
     for (level, suffix) in [(0, "1"), (1, "2")] {
         for (k, name) in ["cH", "cV", "cD"].iter().enumerate() {
-            check(&pyr.details[level].narrow(2, k, 1).unwrap(), &format!("{name}{suffix}"));
+            check(
+                &pyr.details[level].narrow(2, k, 1).unwrap(),
+                &format!("{name}{suffix}"),
+            );
         }
     }
 }

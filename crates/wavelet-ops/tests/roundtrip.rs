@@ -57,15 +57,33 @@ fn non_contiguous_inputs_give_the_same_result_as_contiguous_copies() {
     let b = to_f64_vec(&dwt2d(&t.contiguous().unwrap()).unwrap());
     assert_eq!(a, b);
     // Batch/channel swapped and a narrowed window with a start offset.
-    let n = base.transpose(0, 1).unwrap().narrow(2, 2, 7).unwrap().narrow(3, 1, 6).unwrap();
+    let n = base
+        .transpose(0, 1)
+        .unwrap()
+        .narrow(2, 2, 7)
+        .unwrap()
+        .narrow(3, 1, 6)
+        .unwrap();
     assert!(!n.is_contiguous());
     let a = dwt2d(&n).unwrap();
-    assert_eq!(to_f64_vec(&a), to_f64_vec(&dwt2d(&n.contiguous().unwrap()).unwrap()));
+    assert_eq!(
+        to_f64_vec(&a),
+        to_f64_vec(&dwt2d(&n.contiguous().unwrap()).unwrap())
+    );
     // Strided bands for the inverse: permute the band axis into place from a different layout.
     let bands = dwt2d(&base).unwrap();
-    let strided = bands.permute((0, 1, 3, 4, 2)).unwrap().contiguous().unwrap().permute((0, 1, 4, 2, 3)).unwrap();
+    let strided = bands
+        .permute((0, 1, 3, 4, 2))
+        .unwrap()
+        .contiguous()
+        .unwrap()
+        .permute((0, 1, 4, 2, 3))
+        .unwrap();
     assert!(!strided.is_contiguous());
-    assert_eq!(to_f64_vec(&idwt2d(&strided, 11, 9).unwrap()), to_f64_vec(&idwt2d(&bands, 11, 9).unwrap()));
+    assert_eq!(
+        to_f64_vec(&idwt2d(&strided, 11, 9).unwrap()),
+        to_f64_vec(&idwt2d(&bands, 11, 9).unwrap())
+    );
 }
 
 #[test]

@@ -11,7 +11,9 @@ pub fn formula_input(shape: [usize; 4]) -> Vec<f32> {
         for ci in 0..c {
             for hi in 0..h {
                 for wi in 0..w {
-                    v.push(((0.3 * (hi * w + wi) as f64 + ci as f64).sin() + 0.1 * bi as f64) as f32);
+                    v.push(
+                        ((0.3 * (hi * w + wi) as f64 + ci as f64).sin() + 0.1 * bi as f64) as f32,
+                    );
                 }
             }
         }
@@ -22,14 +24,21 @@ pub fn formula_input(shape: [usize; 4]) -> Vec<f32> {
 /// A deterministic pseudo-random tensor (values in [-1, 1)) without depending on candle's RNG.
 pub fn pseudo_random(shape: &[usize], seed: u64, dtype: DType, device: &Device) -> Tensor {
     let n: usize = shape.iter().product();
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let v: Vec<f64> = (0..n)
         .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
         })
         .collect();
-    Tensor::from_vec(v, shape, device).unwrap().to_dtype(dtype).unwrap()
+    Tensor::from_vec(v, shape, device)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap()
 }
 
 /// Flattens a nested JSON array of numbers.
@@ -43,9 +52,17 @@ pub fn flatten(v: &serde_json::Value) -> Vec<f64> {
 
 pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len(), "length mismatch");
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 pub fn to_f64_vec(t: &Tensor) -> Vec<f64> {
-    t.to_dtype(DType::F64).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap()
+    t.to_dtype(DType::F64)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap()
 }
