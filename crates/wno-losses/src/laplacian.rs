@@ -4,6 +4,7 @@ use candle_core::Tensor;
 
 use crate::check::image_pair;
 use crate::error::{LossError, Result};
+use crate::resample::{avg_pool_2x, upsample_nearest_2x};
 
 /// The band-pass decomposition used by [`laplacian_l1`]: `levels` band-pass images
 /// `g - nearest_up2(avg_pool_2x2(g))` (finest first), followed by the coarsest average `g`.
@@ -25,9 +26,8 @@ pub fn laplacian_pyramid(x: &Tensor, levels: usize) -> Result<Vec<Tensor>> {
     let mut out = Vec::with_capacity(levels + 1);
     let mut g = x.clone();
     for _ in 0..levels {
-        let (_, _, gh, gw) = g.dims4()?;
-        let down = g.avg_pool2d(2)?;
-        out.push((&g - down.upsample_nearest2d(gh, gw)?)?);
+        let down = avg_pool_2x(&g)?;
+        out.push((&g - upsample_nearest_2x(&down)?)?);
         g = down;
     }
     out.push(g);
