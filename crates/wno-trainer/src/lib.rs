@@ -1,1 +1,11 @@
-//! placeholder
+//! Training infrastructure for the W-NO image generator: data sources and augmentation, a
+//! multi-threaded deterministic loader, Adam/AdamW with saveable state and LR schedules,
+//! atomic safetensors checkpoints, JSON-lines metrics, PNG plots and sample grids, and a
+//! progress bar.
+#![warn(missing_docs)]
+
+pub mod data;
+mod error;
+pub mod rng;
+
+pub use error::{Result, TrainerError};
