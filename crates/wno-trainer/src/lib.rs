@@ -4,8 +4,10 @@
 //! progress bar.
 #![warn(missing_docs)]
 
+pub mod checkpoint;
 pub mod data;
 mod error;
+pub mod optim;
 pub mod rng;
 
 pub use error::{Result, TrainerError};
