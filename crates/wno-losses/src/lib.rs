@@ -13,6 +13,16 @@
 //! | PSNR per image | [`psnr`] | `-10 log10(mse + 1e-8)` |
 //! | SSIM | [`ssim`], [`Ssim`] | `pytorch_msssim.ssim` |
 //! | MS-SSIM | [`ms_ssim`], [`MsSsim`] | `pytorch_msssim.ms_ssim` |
+//! | VGG16 features (relu1_2 .. relu5_3) | [`Vgg16`], [`Vgg16Config`], [`VggTap`] | torchvision `vgg16().features` |
+//! | perceptual (L1 on relu3_3) | [`Perceptual`] | DESIGN.md §2 |
+//! | LPIPS-VGG v0.1 | [`Lpips`] | `lpips.LPIPS(net='vgg')` |
+//! | Frechet distance, FD-VGG16 | [`frechet_distance`], [`FeatureStats`], [`vgg16_fd_features`] | `|mu1-mu2|^2 + tr(S1 + S2 - 2 sqrt(S1 S2))` |
+//!
+//! Network weights come from a local safetensors file (torchvision `features.N.*` names; LPIPS
+//! heads `lin{k}.model.1.weight`) or from the Hugging Face Hub through [`HubWeights`]
+//! (`timm/vgg16.tv_in1k` by default; cache first, a clear [`LossError::HubNotCached`] when
+//! offline). The networks are frozen: their weights are detached, targets are detached, and no
+//! gradient ever accumulates in them. The Inception-v3 FID is not implemented.
 //!
 //! SSIM and MS-SSIM keep finite gradients on the hard cases (constant, identical and
 //! anti-correlated images); images smaller than the Gaussian window, or too small for the
@@ -31,20 +41,31 @@
 #![warn(missing_docs)]
 
 mod check;
+mod eigen;
 mod error;
+mod frechet;
 mod gaussian;
 mod gradient;
 mod l1;
 mod laplacian;
+mod lpips;
 mod ms_ssim;
+mod perceptual;
 mod psnr;
 mod resample;
 mod ssim;
+mod vgg;
+mod weights;
 
 pub use error::{LossError, Result};
+pub use frechet::{frechet_distance, frechet_distance_from_stats, vgg16_fd_features, FeatureStats};
 pub use gradient::gradient_l1;
 pub use l1::{charbonnier, l1};
 pub use laplacian::{laplacian_l1, laplacian_pyramid};
+pub use lpips::{Lpips, LPIPS_SCALE, LPIPS_SHIFT};
 pub use ms_ssim::{ms_ssim, MsSsim, MS_SSIM_WEIGHTS};
+pub use perceptual::Perceptual;
 pub use psnr::psnr;
 pub use ssim::{ssim, Ssim, SsimConfig, SsimStats};
+pub use vgg::{Vgg16, Vgg16Config, VggTap, IMAGENET_MEAN, IMAGENET_STD};
+pub use weights::HubWeights;
