@@ -36,7 +36,8 @@ impl WnoBlock {
         // local1(h) + local2(h) is one depthwise conv with the summed taps and biases: half the
         // work, and each of the two parameter sets still receives the full gradient.
         let local = depthwise_conv3x3_packed(h, &(self.local1.packed()? + self.local2.packed()?)?)?;
-        let paths = ((spec.forward(h)? + self.dense.forward(h)?)? + local)?;
+        // spec(h) + dense(h) is one wavelet-domain pass (see `WaveletConv2d::forward_plus_pointwise`).
+        let paths = (spec.forward_plus_pointwise(h, Some(&self.dense))? + local)?;
         let pre = (paths.affine(residual_scale, 0.0)? + h)?;
         gelu(&self.norm.forward(&pre)?)
     }

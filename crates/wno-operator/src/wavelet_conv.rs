@@ -1,7 +1,7 @@
 //! The wavelet convolution: Haar DWT, 1x1 convolutions on the bands, inverse DWT.
 
 use crate::error::{OperatorError, Result};
-use crate::ops::Conv1x1;
+use crate::ops::{pointwise, Conv1x1};
 use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
@@ -62,9 +62,37 @@ impl WaveletConv2d {
     /// # Errors
     /// [`OperatorError::Shape`] unless `x` is rank 4 with `C_in` channels.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.forward_plus_pointwise(x, None)
+    }
+
+    /// `spec(x) + dense(x)` in one pass when `dense` is given (a 1x1 convolution `C_in -> C_out`):
+    /// a 1x1 convolution commutes with the Haar DWT, so it is folded into the band convolutions
+    /// (`W_ll + W_d` on LL with bias `b_ll + 2 b_d`, `W_hp + W_d (x) I_3` on the detail bands).
+    /// This saves the dense path's GEMM, bias and sum; gradients reach both modules' parameters.
+    ///
+    /// # Errors
+    /// [`OperatorError::Shape`] unless `x` is rank 4 with `C_in` channels and `dense` maps
+    /// `C_in -> C_out`.
+    pub fn forward_plus_pointwise(&self, x: &Tensor, dense: Option<&Conv1x1>) -> Result<Tensor> {
         let cin = self.in_channels();
         if x.rank() != 4 || x.dim(1)? != cin {
             return Err(OperatorError::shape("WaveletConv2d", format!("input (B, {cin}, H, W)"), x));
+        }
+        let cout = self.out_channels();
+        let mut w_ll = self.conv_ll.weight().reshape((cout, cin))?;
+        let mut b_ll = self.conv_ll.bias().clone();
+        let mut w_hp = self.conv_hp.weight().reshape((3 * cout, 3 * cin))?;
+        if let Some(d) = dense {
+            if d.in_channels() != cin || d.out_channels() != cout {
+                return Err(OperatorError::shape("WaveletConv2d", format!("pointwise weight ({cout}, {cin}, 1, 1)"), d.weight()));
+            }
+            let wd = d.weight().reshape((cout, cin))?;
+            w_ll = (w_ll + &wd)?;
+            b_ll = (b_ll + d.bias().affine(2.0, 0.0)?)?;
+            // (W_d (x) I_3)[c*3 + o, c'*3 + o'] = W_d[c, c'] * [o == o'].
+            let eye = Tensor::eye(3, wd.dtype(), wd.device())?.reshape((1, 3, 1, 3))?;
+            let kron = wd.reshape((cout, 1, cin, 1))?.broadcast_mul(&eye)?.reshape((3 * cout, 3 * cin))?;
+            w_hp = (w_hp + kron)?;
         }
         let (b, _, h, w) = x.dims4()?;
         let bands = wavelet_ops::dwt2d(x)?;
@@ -75,9 +103,8 @@ impl WaveletConv2d {
         // are gathered into the (B, 3C, l) layout with channel c * 3 + o.
         let ll = bands.narrow(2, 0, 1)?.squeeze(2)?;
         let detail = bands.narrow(2, 1, 3)?.reshape((b, 3 * cin, l))?;
-        let cout = self.out_channels();
-        let ll = self.conv_ll.forward_flat(&ll)?.reshape((b, cout, 1, l))?;
-        let detail = self.conv_hp.forward_flat(&detail)?.reshape((b, cout, 3, l))?;
+        let ll = pointwise(&ll, &w_ll, &b_ll)?.reshape((b, cout, 1, l))?;
+        let detail = pointwise(&detail, &w_hp, self.conv_hp.bias())?.reshape((b, cout, 3, l))?;
         let out = Tensor::cat(&[ll, detail], 2)?.reshape((b, cout, 4, h2, w2))?;
         Ok(wavelet_ops::idwt2d(&out, h, w)?)
     }

@@ -73,9 +73,14 @@ impl Conv1x1 {
         if x.rank() != 3 || x.dim(1)? != self.in_channels {
             return Err(OperatorError::shape(OP, format!("input (B, {}, L)", self.in_channels), x));
         }
-        let b = x.dim(0)?;
-        let w = self.weight.reshape((self.out_channels, self.in_channels))?.broadcast_left(b)?;
-        let y = w.matmul(x)?;
-        Ok(y.broadcast_add(&self.bias.reshape((1, self.out_channels, 1))?)?)
+        pointwise(x, &self.weight.reshape((self.out_channels, self.in_channels))?, &self.bias)
     }
+}
+
+/// `W @ x + bias` per batch item: `x` `(B, in, L)` (unit stride along `L`), `weight`
+/// `(out, in)`, `bias` `(out,)`; returns a contiguous `(B, out, L)`.
+pub(crate) fn pointwise(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    let b = x.dim(0)?;
+    let y = weight.broadcast_left(b)?.matmul(x)?;
+    super::add_channel_bias(&y, bias)
 }

@@ -1,6 +1,7 @@
 //! The differentiable building blocks of the generator: fused CPU kernels (and a CUDA kernel
 //! for the depthwise convolution) exposed as plain functions on candle tensors.
 
+mod channel_bias;
 mod clamp;
 mod conv1x1;
 mod depthwise;
@@ -15,8 +16,10 @@ mod real;
 mod simd;
 mod upsample;
 
+pub use channel_bias::add_channel_bias;
 pub use clamp::clamp01;
 pub use conv1x1::Conv1x1;
+pub(crate) use conv1x1::pointwise;
 pub use depthwise::{depthwise_conv3x3, DepthwiseConv3x3};
 pub(crate) use depthwise::depthwise_conv3x3_packed;
 pub use gelu::gelu;
