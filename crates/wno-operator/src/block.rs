@@ -2,7 +2,7 @@
 //! residual, GroupNorm, GELU.
 
 use crate::error::Result;
-use crate::ops::{depthwise_conv3x3_packed, gelu, Conv1x1, DepthwiseConv3x3, GroupNorm};
+use crate::ops::{depthwise_conv3x3_packed, residual_norm_gelu, Conv1x1, DepthwiseConv3x3, GroupNorm};
 use crate::wavelet_conv::WaveletConv2d;
 use candle_core::Tensor;
 use candle_nn::VarBuilder;
@@ -38,8 +38,8 @@ impl WnoBlock {
         let local = depthwise_conv3x3_packed(h, &(self.local1.packed()? + self.local2.packed()?)?)?;
         // spec(h) + dense(h) is one wavelet-domain pass (see `WaveletConv2d::forward_plus_pointwise`).
         let paths = (spec.forward_plus_pointwise(h, Some(&self.dense))? + local)?;
-        let pre = (paths.affine(residual_scale, 0.0)? + h)?;
-        gelu(&self.norm.forward(&pre)?)
+        let (gamma, beta) = self.norm.parameters();
+        residual_norm_gelu(h, &paths, gamma, beta, residual_scale, self.norm.groups(), self.norm.eps())
     }
 
     /// The pointwise path.

@@ -17,6 +17,7 @@ mod config;
 mod coords;
 mod error;
 mod generator;
+pub mod model_file;
 pub mod ops;
 mod prior;
 mod rollout;

@@ -4,7 +4,7 @@ mod common;
 
 use candle_core::{DType, Device, Tensor, Var, D};
 use common::{max_abs_diff, pseudo_random, to_f64_vec};
-use wno_operator::ops::{clamp01, depthwise_conv3x3, gelu, group_norm, resize_nearest, upsample_nearest};
+use wno_operator::ops::{clamp01, depthwise_conv3x3, gelu, group_norm, resize_nearest, residual_norm_gelu, upsample_nearest};
 
 fn grad(loss: &Tensor, v: &Var) -> Tensor {
     loss.backward().unwrap().get(v).unwrap().clone()
@@ -196,4 +196,46 @@ fn group_norm_gradient_matches_finite_differences() {
     let y = group_norm(&x, &ones, &beta, 4, 0.0).unwrap();
     let m = y.flatten_from(2).unwrap().mean(D::Minus1).unwrap();
     assert!(max_abs_diff(&m, &beta.unsqueeze(0).unwrap().broadcast_as((2, 4)).unwrap()) < 1e-12);
+}
+
+#[test]
+fn fused_residual_norm_gelu_equals_the_composition_and_finite_differences() {
+    let composed = |h: &Tensor, p: &Tensor, g: &Tensor, b: &Tensor, groups| {
+        gelu(&group_norm(&(h + p.affine(0.5, 0.0).unwrap()).unwrap(), g, b, groups, 1e-5).unwrap()).unwrap()
+    };
+    for (dims, groups) in [([2usize, 8, 5, 3], 2usize), ([1, 6, 4, 4], 3), ([2, 16, 8, 8], 8), ([3, 4, 1, 1], 1)] {
+        for dt in [DType::F32, DType::F64] {
+            let c = dims[1];
+            let h = Var::from_tensor(&pseudo_random(&dims, 21, dt).affine(2.0, 0.3).unwrap()).unwrap();
+            let p = Var::from_tensor(&pseudo_random(&dims, 22, dt)).unwrap();
+            let gamma = Var::from_tensor(&pseudo_random(&[c], 23, dt)).unwrap();
+            let beta = Var::from_tensor(&pseudo_random(&[c], 24, dt)).unwrap();
+            let r = pseudo_random(&dims, 25, dt);
+            let ours = residual_norm_gelu(&h, &p, &gamma, &beta, 0.5, groups, 1e-5).unwrap();
+            let reference = composed(&h, &p, &gamma, &beta, groups);
+            let tol = if dt == DType::F32 { 3e-5 } else { 1e-12 };
+            assert!(max_abs_diff(&ours, &reference) < tol, "{dims:?} {dt:?} forward");
+            let g1 = (ours * &r).unwrap().sum_all().unwrap().backward().unwrap();
+            let g2 = (reference * &r).unwrap().sum_all().unwrap().backward().unwrap();
+            for (name, v) in [("h", &h), ("p", &p), ("weight", &gamma), ("bias", &beta)] {
+                let e = max_abs_diff(g1.get(v).unwrap(), g2.get(v).unwrap());
+                assert!(e < tol * 10.0, "{dims:?} {dt:?} {name} gradient error {e}");
+            }
+        }
+    }
+    // f64 gradient of the input against central differences.
+    let dims = [2usize, 4, 3, 3];
+    let (h, p) = (pseudo_random(&dims, 31, DType::F64), pseudo_random(&dims, 32, DType::F64));
+    let (gamma, beta) = (pseudo_random(&[4], 33, DType::F64), pseudo_random(&[4], 34, DType::F64));
+    let r = pseudo_random(&dims, 35, DType::F64);
+    let hv = Var::from_tensor(&h).unwrap();
+    let g = grad(&(residual_norm_gelu(&hv, &p, &gamma, &beta, 0.5, 2, 1e-5).unwrap() * &r).unwrap().sum_all().unwrap(), &hv);
+    let fd = finite_diff(&h, |t| {
+        (residual_norm_gelu(t, &p, &gamma, &beta, 0.5, 2, 1e-5).unwrap() * &r).unwrap().sum_all().unwrap().to_scalar::<f64>().unwrap()
+    });
+    assert_close(&to_f64_vec(&g), &fd, 1e-6, "fused input gradient");
+    // Bad operands are errors, not panics.
+    assert!(residual_norm_gelu(&h, &p.narrow(1, 0, 2).unwrap(), &gamma, &beta, 0.5, 2, 1e-5).is_err());
+    assert!(residual_norm_gelu(&h, &p, &gamma, &beta, 0.5, 3, 1e-5).is_err());
+    assert!(residual_norm_gelu(&h, &p, &gamma.narrow(0, 0, 2).unwrap(), &beta, 0.5, 2, 1e-5).is_err());
 }

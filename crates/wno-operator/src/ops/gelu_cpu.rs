@@ -77,6 +77,10 @@ pub(crate) trait GeluElem: super::real::Real {
     fn gelu(x: &[Self]) -> Vec<Self>;
     /// `g * (Phi(x) + x * phi(x))`, multi-threaded.
     fn gelu_grad(x: &[Self], g: &[Self]) -> Vec<Self>;
+    /// `y = x * Phi(x)` on one slice, on the calling thread.
+    fn gelu_slice(x: &[Self], y: &mut [Self]);
+    /// `out = g * (Phi(x) + x * phi(x))` on one slice, on the calling thread.
+    fn gelu_grad_slice(x: &[Self], g: &[Self], out: &mut [Self]);
 }
 
 impl GeluElem for f32 {
@@ -92,6 +96,12 @@ impl GeluElem for f32 {
             .for_each(|(o, (i, gi))| gelu_grad_f32(i, gi, o));
         y
     }
+    fn gelu_slice(x: &[f32], y: &mut [f32]) {
+        gelu_f32(x, y)
+    }
+    fn gelu_grad_slice(x: &[f32], g: &[f32], out: &mut [f32]) {
+        gelu_grad_f32(x, g, out)
+    }
 }
 
 impl GeluElem for f64 {
@@ -104,6 +114,16 @@ impl GeluElem for f64 {
             .with_min_len(CHUNK / 8)
             .map(|(&v, &gv)| gv * (cdf_f64(v) + v * INV_SQRT_2PI * (-0.5 * v * v).exp()))
             .collect()
+    }
+    fn gelu_slice(x: &[f64], y: &mut [f64]) {
+        for (o, &v) in y.iter_mut().zip(x) {
+            *o = v * cdf_f64(v);
+        }
+    }
+    fn gelu_grad_slice(x: &[f64], g: &[f64], out: &mut [f64]) {
+        for ((o, &v), &gv) in out.iter_mut().zip(x).zip(g) {
+            *o = gv * (cdf_f64(v) + v * INV_SQRT_2PI * (-0.5 * v * v).exp());
+        }
     }
 }
 

@@ -172,6 +172,11 @@ impl GroupNorm {
         self.groups
     }
 
+    /// The epsilon.
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
+
     /// The `(weight, bias)` parameters, both `(C,)`.
     pub fn parameters(&self) -> (&Tensor, &Tensor) {
         (&self.weight, &self.bias)
