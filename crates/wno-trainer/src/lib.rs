@@ -7,6 +7,7 @@
 pub mod checkpoint;
 pub mod data;
 mod error;
+pub mod hub_model;
 pub mod optim;
 pub mod rng;
 
