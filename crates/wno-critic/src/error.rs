@@ -32,6 +32,9 @@ pub enum CriticError {
     /// An error from a candle tensor operation (including missing / mis-shaped weights).
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+    /// An error from the convolution (shapes).
+    #[error(transparent)]
+    Conv(#[from] wno_losses::LossError),
 }
 
 impl From<CriticError> for candle_core::Error {

@@ -1,6 +1,7 @@
 //! The PatchGAN critic of DESIGN.md §2.
 
 use candle_core::{DType, Module, Tensor};
+use wno_losses::conv2d;
 use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
 
 use crate::error::{CriticError, Result};
@@ -105,9 +106,9 @@ impl PatchGan {
         }
         let mut h = x.clone();
         for conv in &self.downs {
-            h = candle_nn::ops::leaky_relu(&conv.forward(&h)?, self.cfg.negative_slope)?;
+            h = candle_nn::ops::leaky_relu(&conv2d(&h, conv.weight(), conv.bias(), 2, 1)?, self.cfg.negative_slope)?;
         }
-        Ok(self.head.forward(&h)?)
+        Ok(conv2d(&h, self.head.weight(), self.head.bias(), 1, 0)?)
     }
 }
 

@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 
 mod check;
+mod conv;
 mod eigen;
 mod error;
 mod frechet;
@@ -57,6 +58,7 @@ mod ssim;
 mod vgg;
 mod weights;
 
+pub use conv::conv2d;
 pub use error::{LossError, Result};
 pub use frechet::{frechet_distance, frechet_distance_from_stats, vgg16_fd_features, FeatureStats};
 pub use gradient::gradient_l1;

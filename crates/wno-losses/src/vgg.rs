@@ -1,6 +1,6 @@
 //! VGG16 feature extractor (torchvision layout), frozen.
 
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::{Conv2d, Conv2dConfig, VarBuilder};
 
 use crate::check::rgb4;
@@ -211,7 +211,7 @@ impl Vgg16 {
                 h = h.max_pool2d(2)?;
             }
             for conv in convs {
-                h = conv.forward(&h)?.relu()?;
+                h = crate::conv2d(&h, conv.weight(), conv.bias(), 1, 1)?.relu()?;
             }
             taps.push(h.clone());
         }

@@ -157,5 +157,19 @@ pub fn save_safetensors(generator: &Generator, extra: &[(String, Tensor)], path:
     let tmp = path.with_extension("safetensors.tmp");
     let io = |source: std::io::Error| OperatorError::Io { path: path.display().to_string(), source };
     candle_core::safetensors::save(&map, &tmp).map_err(|e| io(std::io::Error::other(e.to_string())))?;
+    make_world_readable(&tmp).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// The safetensors writer creates owner-only files; weights are meant to be shared (`weights/`,
+/// a Hub upload), so give them the usual `rw-r--r--`.
+pub(crate) fn make_world_readable(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

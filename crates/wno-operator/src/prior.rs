@@ -174,10 +174,9 @@ impl Prior4x4 {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let map: std::collections::HashMap<_, _> = self.to_tensors()?.into_iter().collect();
-        candle_core::safetensors::save(&map, path).map_err(|e| OperatorError::Io {
-            path: path.display().to_string(),
-            source: std::io::Error::other(e.to_string()),
-        })
+        let io = |source: std::io::Error| OperatorError::Io { path: path.display().to_string(), source };
+        candle_core::safetensors::save(&map, path).map_err(|e| io(std::io::Error::other(e.to_string())))?;
+        crate::checkpoint::make_world_readable(path).map_err(io)
     }
 
     /// Reads the prior from a safetensors file holding `prior.mean` and `prior.chol` (other

@@ -164,6 +164,29 @@ pub enum TrainerError {
         reason: String,
     },
 
+    /// A loss became NaN or infinite: the run stops (the last good checkpoint is kept).
+    #[error("step {step}: the {term} loss is {value} (not finite); stopping. The last good checkpoint is kept")]
+    NonFinite {
+        /// The optimisation step at which it happened.
+        step: u64,
+        /// The loss term (or `total`).
+        term: String,
+        /// The value.
+        value: f64,
+    },
+
+    /// An error from the operator layer (generator, prior, model files).
+    #[error(transparent)]
+    Operator(#[from] wno_operator::OperatorError),
+
+    /// An error from a loss or metric.
+    #[error(transparent)]
+    Loss(#[from] wno_losses::LossError),
+
+    /// An error from the critic.
+    #[error(transparent)]
+    Critic(#[from] wno_critic::CriticError),
+
     /// An error from candle.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

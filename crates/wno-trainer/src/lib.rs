@@ -7,8 +7,11 @@
 pub mod checkpoint;
 pub mod data;
 mod error;
+pub mod eval;
 pub mod hub_model;
 pub mod optim;
+pub mod report;
 pub mod rng;
+pub mod train;
 
 pub use error::{Result, TrainerError};
