@@ -129,6 +129,7 @@ fn networks(vgg: Option<&str>, dev: &Device) -> Result<EvalNets> {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    wno_trainer::alloc::retain_freed_memory();
     let dev = device(&args.device)?;
     let skip = skip_mode(&args.skip)?;
     let model = load_model(&args.weights, DType::F32, &dev).with_context(|| format!("loading the model {}", args.weights.display()))?;

@@ -179,6 +179,7 @@ fn load_inputs(input: &Path, n: usize, root: usize, size: usize, device: &Device
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    wno_trainer::alloc::retain_freed_memory();
     let start = Instant::now();
     ensure!(args.n > 0, "--n must be at least 1");
     if args.mode == Mode::Upscale && args.input.is_none() {

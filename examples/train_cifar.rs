@@ -192,6 +192,7 @@ fn networks(args: &Args, weights: &mut LossWeights, dev: &Device) -> Result<(Los
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    wno_imagegen::wno_trainer::alloc::retain_freed_memory();
     let dev = device(&args.device)?;
     let mut losses = LossWeights {
         l1_levels: args.w_l1.clone(),
@@ -252,9 +253,8 @@ fn main() -> Result<()> {
         None => (args.out.clone(), false),
     };
     println!(
-        "training on {} ({} images), evaluating on {}, device {:?}, run folder {}",
+        "training on {}, evaluating on {}, device {:?}, run folder {}",
         train_src.description(),
-        train_src.len(),
         eval_src.as_ref().map_or("nothing".to_string(), |e| e.description()),
         dev,
         out_dir.display()

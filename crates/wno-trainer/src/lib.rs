@@ -4,6 +4,7 @@
 //! progress bar.
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod checkpoint;
 pub mod data;
 mod error;
