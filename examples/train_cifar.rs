@@ -17,14 +17,15 @@
 use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device};
 use clap::Parser;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wno_imagegen::wno_losses::{HubWeights, Lpips, Perceptual, Vgg16, Vgg16Config};
 use wno_imagegen::wno_operator::Config;
 use wno_imagegen::wno_trainer::data::{load_hub_cifar10, open_source, ImageSource, SourceOptions, Split};
 use wno_imagegen::wno_trainer::eval::EvalNets;
 use wno_imagegen::wno_trainer::optim::{EmaConfig, LrSchedule};
-use wno_imagegen::wno_trainer::train::{self, LossNets, LossWeights, Rollout, RunData, RunOptions, TrainConfig};
+use wno_imagegen::wno_trainer::checkpoint::read_metadata;
+use wno_imagegen::wno_trainer::train::{self, LossNets, LossWeights, Rollout, RunData, RunDir, RunOptions, TrainConfig};
 
 #[derive(Parser, Debug)]
 #[command(about = "Train the scale-recursive W-NO image generator")]
@@ -36,9 +37,9 @@ struct Args {
     /// Evaluation data (the test split of `--data` when omitted; `none` to skip evaluation).
     #[arg(long)]
     eval_data: Option<String>,
-    /// Epochs over the training set.
-    #[arg(long, default_value_t = 25)]
-    epochs: u64,
+    /// Epochs over the training set (default 25; on resume, the stored value).
+    #[arg(long)]
+    epochs: Option<u64>,
     /// Stop after this many optimisation steps.
     #[arg(long)]
     max_steps: Option<u64>,
@@ -60,12 +61,22 @@ struct Args {
     /// Generator learning rate.
     #[arg(long, default_value_t = 3e-4)]
     lr: f64,
-    /// Decoupled weight decay (AdamW) instead of the original's coupled L2.
+    /// Weight decay of the generator optimiser.
+    #[arg(long, default_value_t = 1e-4)]
+    weight_decay: f64,
+    /// Decoupled weight decay (AdamW) instead of the original's coupled L2 (the decay value is
+    /// `--weight-decay` in both cases).
     #[arg(long)]
     adamw: bool,
+    /// Critic learning rate (Adam, betas 0.5 / 0.999).
+    #[arg(long, default_value_t = 1e-4)]
+    critic_lr: f64,
     /// Warm-up steps of a warm-up + cosine schedule over the run (constant rate when omitted).
     #[arg(long)]
     cosine_warmup: Option<u64>,
+    /// Floor of the cosine schedule as a fraction of the base rate.
+    #[arg(long, default_value_t = 0.0)]
+    min_lr_ratio: f64,
     /// Clip the generator's gradient norm.
     #[arg(long)]
     clip_grad: Option<f64>,
@@ -78,6 +89,9 @@ struct Args {
     /// Conditioning augmentation: Gaussian noise std on the input canvases.
     #[arg(long, default_value_t = 0.0)]
     cond_noise: f64,
+    /// Conditioning augmentation: probability of a 3x3 box blur of each input canvas.
+    #[arg(long, default_value_t = 0.0)]
+    cond_blur: f64,
     /// Train with zero noise channels (the original's behaviour).
     #[arg(long)]
     no_train_noise: bool,
@@ -102,14 +116,18 @@ struct Args {
     /// Adversarial (hinge PatchGAN) weight.
     #[arg(long, default_value_t = 0.01)]
     w_adv: f64,
+    /// The finest-level terms (SSIM, gradient, Laplacian, perceptual, LPIPS, adversarial) apply
+    /// to this many of the finest levels.
+    #[arg(long, default_value_t = 1)]
+    fine_levels: usize,
     /// Compute the VGG terms (perceptual, LPIPS) on the first N images of each batch only.
     #[arg(long)]
     vgg_images: Option<usize>,
     /// VGG16 weights: a safetensors file (torchvision `features.N.*`, plus the LPIPS heads
     /// `lin{k}.model.1.weight` for LPIPS), or `hub` (timm/vgg16.tv_in1k, which has no LPIPS
-    /// heads: LPIPS is then off).
-    #[arg(long, default_value = "hub")]
-    vgg: String,
+    /// heads: LPIPS is then off). Default `hub`; on resume, the run's own.
+    #[arg(long)]
+    vgg: Option<String>,
     /// cpu, cuda or auto.
     #[arg(long, default_value = "auto")]
     device: String,
@@ -168,8 +186,8 @@ fn open(path: &str, split: Split) -> Result<Arc<dyn ImageSource>> {
 
 /// The frozen networks: the perceptual VGG and LPIPS for the loss (when their weights are
 /// above 0) and LPIPS / the FD VGG for evaluation.
-fn networks(args: &Args, weights: &mut LossWeights, dev: &Device) -> Result<(LossNets, EvalNets)> {
-    if args.vgg == "hub" {
+fn networks(vgg: &str, weights: &mut LossWeights, dev: &Device) -> Result<(LossNets, EvalNets)> {
+    if vgg == "hub" {
         if weights.lpips > 0.0 {
             eprintln!("notice: the Hub VGG16 (timm/vgg16.tv_in1k) has no LPIPS heads: the LPIPS term and metric are off (pass --vgg FILE with `lin{{k}}.model.1.weight` to enable them)");
             weights.lpips = 0.0;
@@ -182,7 +200,7 @@ fn networks(args: &Args, weights: &mut LossWeights, dev: &Device) -> Result<(Los
         let fd_vgg = Vgg16::from_hub(&HubWeights::default(), &Vgg16Config::default(), DType::F32, dev).ok();
         return Ok((LossNets { perceptual, lpips: None }, EvalNets { lpips: None, fd_vgg }));
     }
-    let path = PathBuf::from(&args.vgg);
+    let path = PathBuf::from(vgg);
     let lpips = Lpips::from_safetensors(&path, DType::F32, dev).with_context(|| format!("loading VGG16 + LPIPS heads from {}", path.display()))?;
     let perceptual = if weights.perceptual > 0.0 { Some(Perceptual::from_safetensors(&path, DType::F32, dev)?) } else { None };
     let fd_vgg = Some(lpips.vgg().clone());
@@ -190,11 +208,9 @@ fn networks(args: &Args, weights: &mut LossWeights, dev: &Device) -> Result<(Los
     Ok((LossNets { perceptual, lpips: loss_lpips }, EvalNets { lpips: Some(lpips), fd_vgg }))
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
-    wno_imagegen::wno_trainer::alloc::retain_freed_memory();
-    let dev = device(&args.device)?;
-    let mut losses = LossWeights {
+/// The run configuration from the flags (a fresh run).
+fn config_from_args(args: &Args) -> Result<TrainConfig> {
+    let losses = LossWeights {
         l1_levels: args.w_l1.clone(),
         perceptual: args.w_perceptual,
         ssim: args.w_ssim,
@@ -202,10 +218,9 @@ fn main() -> Result<()> {
         lpips: args.w_lpips,
         laplacian: args.w_laplacian,
         adversarial: args.w_adv,
+        fine_levels: args.fine_levels,
         vgg_images: args.vgg_images,
-        ..LossWeights::default()
     };
-    let (loss_nets, eval_nets) = networks(&args, &mut losses, &dev)?;
     let model = Config { width: args.width, layers: args.layers, target_size: args.size, train_noise: !args.no_train_noise, ..Config::default() };
     let mut cfg = TrainConfig {
         model,
@@ -214,10 +229,11 @@ fn main() -> Result<()> {
         clip_grad_norm: args.clip_grad,
         ema: (args.ema > 0.0).then_some(EmaConfig { decay: args.ema, ..EmaConfig::default() }),
         batch_size: args.batch_size,
-        epochs: args.epochs,
+        epochs: args.epochs.unwrap_or(25),
         max_steps: args.max_steps,
         max_seconds: args.max_minutes.map(|m| m * 60.0),
         seed: args.seed,
+        vgg_weights: Some(args.vgg.clone().unwrap_or_else(|| "hub".into())),
         log_every: args.log_every,
         eval_every: args.eval_every,
         eval_images: args.eval_images,
@@ -225,11 +241,41 @@ fn main() -> Result<()> {
         ..TrainConfig::default()
     };
     cfg.conditioning.noise_std = args.cond_noise;
+    cfg.conditioning.blur_prob = args.cond_blur;
     cfg.generator_optim.lr = args.lr;
+    cfg.generator_optim.weight_decay = args.weight_decay;
     cfg.generator_optim.decoupled = args.adamw;
-    if args.adamw {
-        cfg.generator_optim.weight_decay = 1e-2;
+    cfg.critic_optim.lr = args.critic_lr;
+    if let Some(warmup) = args.cosine_warmup {
+        // total_steps 0: the trainer spans the schedule over the run, at every (re)start.
+        cfg.schedule = LrSchedule::WarmupCosine { warmup_steps: warmup, total_steps: 0, min_ratio: args.min_lr_ratio };
     }
+    Ok(cfg)
+}
+
+/// The stored configuration of the run in `dir`, with the stopping limits of the flags.
+fn resumed_config(dir: &Path, args: &Args) -> Result<TrainConfig> {
+    let last = RunDir::new(dir).checkpoints().last_path();
+    let state = read_metadata(&last).with_context(|| format!("reading the run to resume in {}", dir.display()))?;
+    let mut cfg: TrainConfig = serde_json::from_value(state.config).with_context(|| format!("the configuration stored in {}", last.display()))?;
+    eprintln!("resuming at step {}: the stored configuration is used; only --epochs, --max-steps and --max-minutes apply", state.step);
+    cfg.epochs = args.epochs.unwrap_or(cfg.epochs);
+    cfg.max_steps = args.max_steps.or(cfg.max_steps);
+    cfg.max_seconds = args.max_minutes.map(|m| m * 60.0);
+    Ok(cfg)
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    wno_imagegen::wno_trainer::alloc::retain_freed_memory();
+    let dev = device(&args.device)?;
+    let mut cfg = match &args.resume {
+        Some(dir) => resumed_config(dir, &args)?,
+        None => config_from_args(&args)?,
+    };
+    let vgg = args.vgg.clone().or_else(|| cfg.vgg_weights.clone()).unwrap_or_else(|| "hub".into());
+    let (loss_nets, eval_nets) = networks(&vgg, &mut cfg.losses, &dev)?;
+    cfg.validate().context("invalid training configuration")?;
 
     let (train_src, test_src): (Arc<dyn ImageSource>, Option<Arc<dyn ImageSource>>) = if args.data == "hub" {
         let (train, test) = load_hub_cifar10().context("loading CIFAR-10 from the Hub (or pass --data PATH)")?;
@@ -241,13 +287,14 @@ fn main() -> Result<()> {
         Some("none") => None,
         Some(p) => Some(open(p, Split::Test)?),
         None if test_src.is_some() => test_src,
-        None => Some(open(&args.data, Split::Test)?),
+        None => {
+            let test = open(&args.data, Split::Test)?;
+            if test.description() == train_src.description() {
+                eprintln!("notice: {} has no separate test split: evaluating on the training images (pass --eval-data PATH or --eval-data none)", args.data);
+            }
+            Some(test)
+        }
     };
-    if let Some(warmup) = args.cosine_warmup {
-        let per_epoch = (train_src.len() / cfg.batch_size) as u64;
-        let total = cfg.max_steps.unwrap_or(u64::MAX).min(cfg.epochs * per_epoch);
-        cfg.schedule = LrSchedule::WarmupCosine { warmup_steps: warmup, total_steps: total, min_ratio: 0.0 };
-    }
     let (out_dir, resume) = match &args.resume {
         Some(dir) => (dir.clone(), true),
         None => (args.out.clone(), false),

@@ -6,6 +6,7 @@ use candle_core::{DType, Device, Tensor};
 use std::path::Path;
 use std::sync::Arc;
 use wno_imagegen::wno_operator::{model_file, Config, SampleOptions};
+use wno_imagegen::wno_trainer::checkpoint::load_checkpoint;
 use wno_imagegen::wno_trainer::data::{open_source, ImageSource, SourceOptions, Split};
 use wno_imagegen::wno_trainer::eval::{evaluate, EvalNets, EvalOptions};
 use wno_imagegen::wno_trainer::report::read_metrics;
@@ -71,18 +72,38 @@ fn train_checkpoint_resume_evaluate_sample() {
     let data = tmp.path().join("data");
     write_dataset(&data, 12);
 
-    // An interrupted run (4 steps, then resumed to 6) and an uninterrupted one (6 steps).
+    // An interrupted run (5 steps: mid-epoch, between evaluations; then resumed to 6) and an
+    // uninterrupted one (6 steps). 12 images in batches of 4: epochs end at steps 3 and 6,
+    // eval_every = 2.
     let a = tmp.path().join("a");
-    let first = run(&a, &data, 4, false);
-    assert_eq!((first.steps, first.stopped), (4, StopReason::MaxSteps));
+    let first = run(&a, &data, 5, false);
+    assert_eq!((first.steps, first.stopped), (5, StopReason::MaxSteps));
+    // A metrics line from beyond the checkpoint (as a crash after the last checkpoint leaves
+    // behind) must be dropped on resume.
+    let (da, db) = (RunDir::new(&a), RunDir::new(tmp.path().join("b")));
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(da.metrics()).unwrap();
+        writeln!(f, r#"{{"kind":"train","step":99,"loss":1.0}}"#).unwrap();
+    }
     let resumed = run(&a, &data, 6, true);
     assert_eq!(resumed.steps, 6);
     let b = tmp.path().join("b");
     let straight = run(&b, &data, 6, false);
-    assert_eq!(straight.steps, 6);
+    assert_eq!((straight.steps, straight.stopped), (6, StopReason::MaxSteps));
 
-    let (da, db) = (RunDir::new(&a), RunDir::new(&b));
-    assert_eq!(weights(&da.model("last")), weights(&db.model("last")), "resume is not bit for bit");
+    assert_eq!(weights(&da.model("last")), weights(&db.model("last")), "resume is not bit for bit (exported EMA weights)");
+    let (ta, sa) = load_checkpoint(&da.checkpoints().last_path(), &Device::Cpu).unwrap();
+    let (tb, sb) = load_checkpoint(&db.checkpoints().last_path(), &Device::Cpu).unwrap();
+    assert_eq!((sa.step, sa.epoch, sa.batch_in_epoch, sa.rng, sa.images_seen), (sb.step, sb.epoch, sb.batch_in_epoch, sb.rng, sb.images_seen));
+    let mut names: Vec<&String> = ta.keys().collect();
+    names.sort();
+    assert_eq!(names, { let mut n: Vec<&String> = tb.keys().collect(); n.sort(); n });
+    for name in names {
+        let (x, y) = (ta[name].flatten_all().unwrap(), tb[name].flatten_all().unwrap());
+        let (x, y) = (x.to_dtype(DType::F64).unwrap().to_vec1::<f64>().unwrap(), y.to_dtype(DType::F64).unwrap().to_vec1::<f64>().unwrap());
+        assert_eq!(x, y, "checkpoint tensor `{name}` differs after a resume");
+    }
 
     // Every output of a run folder.
     for p in [da.config(), da.metrics(), da.curves(), da.prior(), da.samples(2), da.samples(3), da.samples(6), da.model("best")] {
@@ -92,9 +113,9 @@ fn train_checkpoint_resume_evaluate_sample() {
     let records = read_metrics(&da.metrics()).unwrap();
     let train_steps: Vec<u64> = records.iter().filter(|r| r["kind"] == "train").map(|r| r["step"].as_u64().unwrap()).collect();
     assert_eq!(train_steps, vec![1, 2, 3, 4, 5, 6], "metrics lines after the resume point were not rewritten once");
-    // 12 images in batches of 4: epochs end at steps 3 and 6; eval_every = 2.
+    // Evaluations every 2 steps, at every epoch end and at the stop (step 5), once each.
     let evals: Vec<u64> = records.iter().filter(|r| r["kind"] == "eval").map(|r| r["step"].as_u64().unwrap()).collect();
-    assert_eq!(evals, vec![2, 3, 4, 6], "evaluations every 2 steps and at every epoch end, once each");
+    assert_eq!(evals, vec![2, 3, 4, 5, 6], "evaluation steps");
     assert!(records.iter().filter(|r| r["kind"] == "train").all(|r| r["loss"].as_f64().unwrap().is_finite()));
 
     // A new run into a used folder is refused.
@@ -125,14 +146,15 @@ fn train_checkpoint_resume_evaluate_sample() {
 fn loss_falls_on_a_fixed_batch() {
     use wno_imagegen::wno_trainer::rng::TrainRng;
     use wno_imagegen::wno_trainer::train::Trainer;
-    let mut cfg = config(0);
+    let mut cfg = config(1);
     cfg.losses.adversarial = 0.0;
     cfg.model.train_noise = false;
     cfg.generator_optim.lr = 3e-3;
     let mut rng = TrainRng::seed_from_u64(3);
     let mut t = Trainer::new(cfg, LossNets::default(), &Device::Cpu, &mut rng).unwrap();
-    let x = Tensor::rand(0f32, 1., (4, 3, 16, 16), &Device::Cpu).unwrap();
-    let x = (x.affine(0.3, 0.0).unwrap() + 0.35).unwrap(); // in [0.35, 0.65]: no clamping at 0/1
+    // Seeded smooth images in [0.35, 0.65] (no clamping at 0 or 1).
+    let v: Vec<f32> = (0..4 * 3 * 16 * 16).map(|i| 0.5 + 0.15 * ((i as f32) * 0.37).sin()).collect();
+    let x = Tensor::from_vec(v, (4, 3, 16, 16), &Device::Cpu).unwrap();
     let first = t.step(&x, &mut rng).unwrap().loss;
     let mut last = first;
     for _ in 0..30 {
@@ -147,7 +169,7 @@ fn non_finite_input_stops_the_step() {
     use wno_imagegen::wno_trainer::train::Trainer;
     use wno_imagegen::wno_trainer::TrainerError;
     let mut rng = TrainRng::seed_from_u64(3);
-    let mut t = Trainer::new(config(0), LossNets::default(), &Device::Cpu, &mut rng).unwrap();
+    let mut t = Trainer::new(config(1), LossNets::default(), &Device::Cpu, &mut rng).unwrap();
     let before = t.checkpoint_tensors().unwrap()[0].1.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let x = Tensor::full(f32::NAN, (4, 3, 16, 16), &Device::Cpu).unwrap();
     let err = t.step(&x, &mut rng).unwrap_err();

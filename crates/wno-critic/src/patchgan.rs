@@ -88,6 +88,19 @@ impl PatchGan {
     /// Logits `(B, 1, H / 2^n, W / 2^n)` for a `(B, in_channels, H, W)` batch; H and W must be
     /// multiples of `2^n` (n = number of stride-2 convs).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.run(x, false)
+    }
+
+    /// As [`PatchGan::forward`], with the critic's weights detached: the gradient flows to `x`
+    /// only (the generator's adversarial term), and none is computed for the critic.
+    ///
+    /// # Errors
+    /// As [`PatchGan::forward`].
+    pub fn forward_frozen(&self, x: &Tensor) -> Result<Tensor> {
+        self.run(x, true)
+    }
+
+    fn run(&self, x: &Tensor, frozen: bool) -> Result<Tensor> {
         let f = 1usize << self.downs.len();
         match (x.dtype(), x.dims()) {
             (DType::F32 | DType::F64 | DType::F16 | DType::BF16, &[_, c, h, w])
@@ -106,9 +119,11 @@ impl PatchGan {
         }
         let mut h = x.clone();
         for conv in &self.downs {
-            h = candle_nn::ops::leaky_relu(&conv2d(&h, conv.weight(), conv.bias(), 2, 1)?, self.cfg.negative_slope)?;
+            let (w, b) = weights(conv, frozen);
+            h = candle_nn::ops::leaky_relu(&conv2d(&h, &w, b.as_ref(), 2, 1)?, self.cfg.negative_slope)?;
         }
-        Ok(conv2d(&h, self.head.weight(), self.head.bias(), 1, 0)?)
+        let (w, b) = weights(&self.head, frozen);
+        Ok(conv2d(&h, &w, b.as_ref(), 1, 0)?)
     }
 }
 
@@ -126,4 +141,11 @@ fn torch_conv(cin: usize, cout: usize, k: usize, cfg: Conv2dConfig, vb: VarBuild
     let w = vb.get_with_hints((cout, cin, k, k), "weight", init)?;
     let b = vb.get_with_hints(cout, "bias", init)?;
     Ok(Conv2d::new(w, Some(b), cfg))
+}
+
+/// A conv's weight and bias, detached when `frozen`.
+fn weights(conv: &Conv2d, frozen: bool) -> (Tensor, Option<Tensor>) {
+    let w = if frozen { conv.weight().detach() } else { conv.weight().clone() };
+    let b = conv.bias().map(|b| if frozen { b.detach() } else { b.clone() });
+    (w, b)
 }

@@ -132,7 +132,15 @@ pub fn read_safetensors(path: impl AsRef<Path>) -> Result<HashMap<String, Tensor
 /// As [`load_pth`].
 pub fn load_safetensors(path: impl AsRef<Path>, cfg: &Config, dtype: DType, device: &Device) -> Result<Generator> {
     let path = path.as_ref();
-    let tensors = read_safetensors(path)?;
+    generator_from_tensors(path, read_safetensors(path)?, cfg, dtype, device)
+}
+
+/// Builds a generator of configuration `cfg` from tensors read from `path` (named in errors),
+/// after checking every name and shape.
+///
+/// # Errors
+/// [`OperatorError::Checkpoint`] when the tensors do not match `cfg`.
+pub fn generator_from_tensors(path: &Path, tensors: HashMap<String, Tensor>, cfg: &Config, dtype: DType, device: &Device) -> Result<Generator> {
     let found = tensors.iter().map(|(k, t)| (k.clone(), t.dims().to_vec())).collect();
     check_shapes(path, &found, cfg)?;
     Generator::new(cfg, VarBuilder::from_tensors(tensors, dtype, device))

@@ -2,7 +2,7 @@
 //! names, and the [`Prior4x4`] tensors `prior.*` when there is one) and `NAME.json` beside it
 //! (the generator [`Config`]). This is the layout of `weights/` and of a Hub model repository.
 
-use crate::checkpoint::{load_safetensors, read_safetensors, save_safetensors};
+use crate::checkpoint::{generator_from_tensors, read_safetensors, save_safetensors};
 use crate::config::Config;
 use crate::error::{OperatorError, Result};
 use crate::generator::Generator;
@@ -64,17 +64,17 @@ pub fn read_config(weights: &Path) -> Result<Config> {
 /// ```
 ///
 /// # Errors
-/// As [`read_config`] and [`load_safetensors`]; [`OperatorError::Prior`] when the `prior.*`
+/// As [`read_config`] and [`crate::checkpoint::load_safetensors`]; [`OperatorError::Prior`] when the `prior.*`
 /// tensors are present but invalid.
 pub fn load_model(weights: &Path, dtype: DType, device: &Device) -> Result<Model> {
     let cfg = read_config(weights)?;
-    let generator = load_safetensors(weights, &cfg, dtype, device)?;
     let tensors = read_safetensors(weights)?;
     let prior = if tensors.keys().any(|k| k.starts_with("prior.")) {
         Some(Prior4x4::from_tensors(&tensors).map_err(|e| OperatorError::Prior(format!("{}: {e}", weights.display())))?)
     } else {
         None
     };
+    let generator = generator_from_tensors(weights, tensors, &cfg, dtype, device)?;
     Ok(Model { generator, prior })
 }
 

@@ -144,7 +144,9 @@ pub struct TrainConfig {
     pub critic_optim: AdamConfig,
     /// Output channels of the critic's stride-2 convs.
     pub critic_widths: Vec<usize>,
-    /// Learning-rate schedule (both optimisers).
+    /// Learning-rate schedule (both optimisers). A warm-up + cosine schedule with
+    /// `total_steps: 0` spans the whole run (`min(max_steps, epochs x batches per epoch)`,
+    /// recomputed whenever the run starts or resumes).
     pub schedule: LrSchedule,
     /// Clip the generator's global gradient norm to this value.
     pub clip_grad_norm: Option<f64>,
@@ -161,6 +163,9 @@ pub struct TrainConfig {
     pub max_seconds: Option<f64>,
     /// Seed of every random choice (order, augmentation, noise, initialisation).
     pub seed: u64,
+    /// Where the VGG16 weights of the perceptual terms came from (a path or `hub`), for the
+    /// record and for resuming; not read by the trainer itself.
+    pub vgg_weights: Option<String>,
     /// Log a `metrics.jsonl` line every this many steps.
     pub log_every: u64,
     /// Evaluate (and write samples, curves and the checkpoints) every this many steps, besides
@@ -190,6 +195,7 @@ impl Default for TrainConfig {
             max_steps: None,
             max_seconds: None,
             seed: 0,
+            vgg_weights: None,
             log_every: 10,
             eval_every: 0,
             eval_images: 500,
@@ -253,6 +259,17 @@ impl TrainConfig {
         }
         if self.max_seconds.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
             return Err(TrainerError::invalid("TrainConfig", "max_seconds must be positive"));
+        }
+        if self.epochs == 0 || self.max_steps == Some(0) {
+            return Err(TrainerError::invalid("TrainConfig", "epochs and max_steps must be at least 1"));
+        }
+        if self.eval_images == 0 {
+            return Err(TrainerError::invalid("TrainConfig", "eval_images must be at least 1 (pass no evaluation data to skip evaluation)"));
+        }
+        if let LrSchedule::WarmupCosine { min_ratio, .. } = self.schedule {
+            if !(0.0..=1.0).contains(&min_ratio) {
+                return Err(TrainerError::invalid("TrainConfig", format!("the schedule's min_ratio must be in [0, 1], got {min_ratio}")));
+            }
         }
         if self.log_every == 0 {
             return Err(TrainerError::invalid("TrainConfig", "log_every must be positive"));

@@ -99,7 +99,7 @@ impl Objective {
             }
             if let (true, Some(d)) = (w.adversarial > 0.0, critic) {
                 if p.dim(3)? == preds[preds.len() - 1].dim(3)? {
-                    terms.push((format!("adv_{side}"), (generator_hinge_loss(&d.forward(p)?)? * w.adversarial)?));
+                    terms.push((format!("adv_{side}"), (generator_hinge_loss(&d.forward_frozen(p)?)? * w.adversarial)?));
                 }
             }
         }

@@ -21,6 +21,7 @@ use crate::data::{area_pyramid, stack_images, DataLoader, ImageSource, LoaderCon
 use crate::error::{Result, TrainerError};
 use crate::eval::{evaluate, EvalNets, EvalOptions, EvalReport};
 use crate::report::{plot_curves, read_metrics, save_grid, scale_rows, truncate_metrics_after, MetricsLog, Progress};
+use crate::optim::LrSchedule;
 use crate::rng::TrainRng;
 use candle_core::{Device, Tensor};
 use serde_json::{json, Value};
@@ -291,8 +292,15 @@ pub fn run(opts: RunOptions, data: RunData, loss_nets: LossNets, eval_nets: &Eva
     let loader = DataLoader::new(data.train.clone(), Pipeline::train(cfg.model.target_size), loader_cfg)?;
     let per_epoch = loader.batches_per_epoch() as u64;
 
+    let total = cfg.max_steps.unwrap_or(u64::MAX).min(cfg.epochs.saturating_mul(per_epoch));
+    // The configuration the trainer runs with: a run-long schedule resolved to this run's length
+    // (the stored configuration keeps `total_steps: 0`, so that a resume resolves it again).
+    let mut run_cfg = cfg.clone();
+    if let LrSchedule::WarmupCosine { total_steps: t @ 0, .. } = &mut run_cfg.schedule {
+        *t = total;
+    }
     let mut init_rng = TrainRng::for_stream(&[cfg.seed, 0x696e_6974]);
-    let mut trainer = Trainer::new(cfg.clone(), loss_nets, &opts.device, &mut init_rng)?;
+    let mut trainer = Trainer::new(run_cfg.clone(), loss_nets, &opts.device, &mut init_rng)?;
     let (state, rng, prior) = match resumed {
         Some(_) => {
             let (tensors, state) = ckpt.load_last(&Device::Cpu)?;
@@ -313,7 +321,7 @@ pub fn run(opts: RunOptions, data: RunData, loss_nets: LossNets, eval_nets: &Eva
     write_json(
         &dir.config(),
         &json!({
-            "train": cfg,
+            "train": run_cfg,
             "data": { "train": data.train.description(), "eval": data.eval.as_ref().map(|e| e.description()) },
             "device": format!("{:?}", opts.device),
             "batches_per_epoch": per_epoch,
@@ -339,8 +347,10 @@ pub fn run(opts: RunOptions, data: RunData, loss_nets: LossNets, eval_nets: &Eva
         last_checkpoint_step: resumed.as_ref().map(|s| s.step),
     };
 
-    let total = cfg.max_steps.unwrap_or(u64::MAX).min(cfg.epochs.saturating_mul(per_epoch));
+
     let progress = Progress::new(total, ctx.state.step, !opts.progress);
+    // Without a visible bar (none asked for, or stderr is not a terminal), log lines instead.
+    let log_lines = !opts.progress || !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let started = Instant::now();
     let elapsed_before = ctx.state.elapsed_s;
     let mut window = (Instant::now(), 0u64);
@@ -348,7 +358,7 @@ pub fn run(opts: RunOptions, data: RunData, loss_nets: LossNets, eval_nets: &Eva
     let mut stopped = StopReason::Epochs;
     'epochs: while ctx.state.epoch < cfg.epochs {
         if ctx.state.step >= total {
-            stopped = StopReason::MaxSteps;
+            stopped = if cfg.max_steps.is_some_and(|m| ctx.state.step >= m) { StopReason::MaxSteps } else { StopReason::Epochs };
             break;
         }
         let batches = loader.epoch_from(ctx.state.epoch, ctx.state.batch_in_epoch)?;
@@ -358,7 +368,7 @@ pub fn run(opts: RunOptions, data: RunData, loss_nets: LossNets, eval_nets: &Eva
             let report = match ctx.trainer.step(&batch.images, &mut ctx.rng) {
                 Ok(r) => r,
                 Err(e) => {
-                    let _ = ctx.metrics.write(&json!({ "kind": "error", "step": ctx.state.step, "error": e.to_string() }));
+                    let _ = ctx.metrics.write(&json!({ "kind": "error", "step": ctx.state.step + 1, "error": e.to_string() }));
                     progress.finish();
                     return Err(e);
                 }
@@ -373,14 +383,20 @@ pub fn run(opts: RunOptions, data: RunData, loss_nets: LossNets, eval_nets: &Eva
             progress.update(ctx.state.step, report.loss, ips);
             if ctx.state.step % cfg.log_every == 0 {
                 ctx.metrics.write(&train_record(ctx.state.step, ctx.state.epoch, &report, ips, ctx.state.elapsed_s))?;
-                if !opts.progress {
+                if log_lines {
                     progress.println(&format!("step {}/{total} epoch {} loss {:.5} {:.1} img/s", ctx.state.step, ctx.state.epoch, report.loss, ips));
                 }
                 window = (Instant::now(), 0);
             }
             let time_up = cfg.max_seconds.is_some_and(|s| started.elapsed().as_secs_f64() >= s);
             if time_up || ctx.state.step >= total {
-                stopped = if time_up { StopReason::Time } else { StopReason::MaxSteps };
+                stopped = if time_up {
+                    StopReason::Time
+                } else if cfg.max_steps.is_some_and(|m| ctx.state.step >= m) {
+                    StopReason::MaxSteps
+                } else {
+                    StopReason::Epochs
+                };
                 if ctx.state.batch_in_epoch as u64 == per_epoch {
                     ctx.state.epoch += 1;
                     ctx.state.batch_in_epoch = 0;

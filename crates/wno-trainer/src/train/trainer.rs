@@ -174,11 +174,26 @@ impl Trainer {
         for (name, t) in &terms {
             let v = t.to_dtype(DType::F64)?.to_scalar::<f64>()?;
             if !v.is_finite() {
-                return Err(TrainerError::NonFinite { step: self.steps, term: name.clone(), value: v });
+                return Err(TrainerError::NonFinite { step: self.steps + 1, term: name.clone(), value: v });
             }
             values.push((name.clone(), v));
         }
         let loss_value = values.iter().map(|(_, v)| v).sum::<f64>();
+
+        // The critic's loss on the (detached) prediction, with the critic as it was for the
+        // generator term; checked before anything is updated.
+        let critic_loss = match &self.critic {
+            Some(c) => {
+                let fake = preds[levels - 1].detach();
+                let d_loss = critic_hinge_loss(&c.net.forward(&pyramid[levels].detach())?, &c.net.forward(&fake)?)?;
+                let v = d_loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+                if !v.is_finite() {
+                    return Err(TrainerError::NonFinite { step: self.steps + 1, term: "critic".into(), value: v });
+                }
+                Some((d_loss, v))
+            }
+            None => None,
+        };
 
         let lr = self.cfg.schedule.lr(self.cfg.generator_optim.lr, self.steps);
         self.opt.set_lr(lr);
@@ -189,25 +204,17 @@ impl Trainer {
             None => grad_norm(&grads, vars)?,
         };
         if !norm.is_finite() {
-            return Err(TrainerError::NonFinite { step: self.steps, term: "gradient norm".into(), value: norm });
+            return Err(TrainerError::NonFinite { step: self.steps + 1, term: "gradient norm".into(), value: norm });
         }
         self.opt.step(&grads)?;
         drop(grads);
-
-        let critic_loss = match &mut self.critic {
-            Some(c) => {
-                let fake = preds[levels - 1].detach();
-                let real = pyramid[levels].detach();
-                let d_loss = critic_hinge_loss(&c.net.forward(&real)?, &c.net.forward(&fake)?)?;
-                let v = d_loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-                if !v.is_finite() {
-                    return Err(TrainerError::NonFinite { step: self.steps, term: "critic".into(), value: v });
-                }
+        let critic_loss = match (&mut self.critic, critic_loss) {
+            (Some(c), Some((d_loss, v))) => {
                 c.opt.set_lr(self.cfg.schedule.lr(self.cfg.critic_optim.lr, self.steps));
                 c.opt.backward_step(&d_loss)?;
                 Some(v)
             }
-            None => None,
+            _ => None,
         };
         if let Some(ema) = &mut self.ema {
             ema.update(&self.params)?;
