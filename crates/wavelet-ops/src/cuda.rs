@@ -2,6 +2,7 @@
 
 use candle_core::cuda_backend::cudarc::driver::{LaunchConfig, PushKernelArg};
 use candle_core::cuda_backend::{CudaDType, WrapErr};
+use candle_core::backend::BackendStorage as _;
 use candle_core::{CudaStorage, DType, Layout, Result, Shape};
 use half::{bf16, f16};
 

@@ -2,6 +2,7 @@
 
 use candle_core::cuda_backend::cudarc::driver::{DeviceRepr, LaunchConfig, PushKernelArg};
 use candle_core::cuda_backend::{CudaDType, WrapErr};
+use candle_core::backend::BackendStorage as _;
 use candle_core::{CudaStorage, DType, Layout, Result};
 
 const PTX: &str = include_str!(concat!(env!("OUT_DIR"), "/depthwise.ptx"));
