@@ -72,15 +72,6 @@ struct Args {
     json: Option<PathBuf>,
 }
 
-fn device(name: &str) -> Result<Device> {
-    Ok(match name {
-        "cpu" => Device::Cpu,
-        "cuda" => Device::new_cuda(0).context("creating the CUDA device (was it built with --features cuda?)")?,
-        "auto" => Device::cuda_if_available(0)?,
-        other => bail!("--device must be cpu, cuda or auto, got `{other}`"),
-    })
-}
-
 fn skip_mode(s: &str) -> Result<Option<SkipMode>> {
     Ok(match s {
         "root" => Some(SkipMode::Root),
@@ -130,7 +121,7 @@ fn networks(vgg: Option<&str>, dev: &Device) -> Result<EvalNets> {
 fn main() -> Result<()> {
     let args = Args::parse();
     wno_trainer::alloc::retain_freed_memory();
-    let dev = device(&args.device)?;
+    let dev = wno_imagegen::device(&args.device)?;
     let skip = skip_mode(&args.skip)?;
     let model = load_model(&args.weights, DType::F32, &dev).with_context(|| format!("loading the model {}", args.weights.display()))?;
     let prior = match &args.prior {

@@ -157,15 +157,6 @@ struct Args {
     no_progress: bool,
 }
 
-fn device(name: &str) -> Result<Device> {
-    Ok(match name {
-        "cpu" => Device::Cpu,
-        "cuda" => Device::new_cuda(0).context("creating the CUDA device (was it built with --features cuda?)")?,
-        "auto" => Device::cuda_if_available(0)?,
-        other => bail!("--device must be cpu, cuda or auto, got `{other}`"),
-    })
-}
-
 fn rollout(s: &str) -> Result<Rollout> {
     Ok(match s {
         "teacher" => Rollout::Teacher,
@@ -268,7 +259,7 @@ fn resumed_config(dir: &Path, args: &Args) -> Result<TrainConfig> {
 fn main() -> Result<()> {
     let args = Args::parse();
     wno_imagegen::wno_trainer::alloc::retain_freed_memory();
-    let dev = device(&args.device)?;
+    let dev = wno_imagegen::device(&args.device)?;
     let mut cfg = match &args.resume {
         Some(dir) => resumed_config(dir, &args)?,
         None => config_from_args(&args)?,
