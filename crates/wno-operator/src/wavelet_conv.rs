@@ -1,7 +1,7 @@
 //! The wavelet convolution: Haar DWT, 1x1 convolutions on the bands, inverse DWT.
 
 use crate::error::{OperatorError, Result};
-use crate::ops::{pointwise, Conv1x1};
+use crate::ops::{band_conv, Conv1x1};
 use candle_core::Tensor;
 use candle_nn::VarBuilder;
 
@@ -94,18 +94,9 @@ impl WaveletConv2d {
             let kron = wd.reshape((cout, 1, cin, 1))?.broadcast_mul(&eye)?.reshape((3 * cout, 3 * cin))?;
             w_hp = (w_hp + kron)?;
         }
-        let (b, _, h, w) = x.dims4()?;
+        let (_, _, h, w) = x.dims4()?;
         let bands = wavelet_ops::dwt2d(x)?;
-        let (h2, w2) = (bands.dim(3)?, bands.dim(4)?);
-        let l = h2 * w2;
-        let bands = bands.reshape((b, cin, 4, l))?;
-        // LL is a strided view (row stride 4l) that the GEMM reads in place; the detail bands
-        // are gathered into the (B, 3C, l) layout with channel c * 3 + o.
-        let ll = bands.narrow(2, 0, 1)?.squeeze(2)?;
-        let detail = bands.narrow(2, 1, 3)?.reshape((b, 3 * cin, l))?;
-        let ll = pointwise(&ll, &w_ll, &b_ll)?.reshape((b, cout, 1, l))?;
-        let detail = pointwise(&detail, &w_hp, self.conv_hp.bias())?.reshape((b, cout, 3, l))?;
-        let out = Tensor::cat(&[ll, detail], 2)?.reshape((b, cout, 4, h2, w2))?;
+        let out = band_conv(&bands, &w_ll, &b_ll, &w_hp, self.conv_hp.bias())?;
         Ok(wavelet_ops::idwt2d(&out, h, w)?)
     }
 }

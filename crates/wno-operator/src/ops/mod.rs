@@ -1,6 +1,7 @@
 //! The differentiable building blocks of the generator: fused CPU kernels (and a CUDA kernel
 //! for the depthwise convolution) exposed as plain functions on candle tensors.
 
+mod band_conv;
 mod channel_bias;
 mod clamp;
 mod conv1x1;
@@ -17,6 +18,7 @@ mod real;
 mod simd;
 mod upsample;
 
+pub(crate) use band_conv::band_conv;
 pub use channel_bias::add_channel_bias;
 pub use clamp::clamp01;
 pub use conv1x1::Conv1x1;
