@@ -1,8 +1,8 @@
 //! Frechet distance between two sets of feature vectors, and FD-VGG16.
 
-use candle_core::{DType, Tensor};
+use candle_core::{DType, Device, Tensor};
 
-use crate::eigen::symmetric_eigen;
+use crate::eigen::{symmetric_eigen, symmetric_eigenvalues};
 use crate::error::{LossError, Result};
 use crate::vgg::{Vgg16, VggTap};
 
@@ -39,31 +39,16 @@ impl FeatureStats {
                 reason: format!("need at least 2 feature vectors of dimension >= 1, got {n} of dimension {d}"),
             });
         }
-        let x = features.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?;
-        let mut mean = vec![0.0; d];
-        for row in x.chunks_exact(d) {
-            for (m, v) in mean.iter_mut().zip(row) {
-                *m += v;
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= n as f64);
-        let mut cov = vec![0.0; d * d];
-        let mut c = vec![0.0; d];
-        for row in x.chunks_exact(d) {
-            for k in 0..d {
-                c[k] = row[k] - mean[k];
-            }
-            for i in 0..d {
-                let ci = c[i];
-                let out = &mut cov[i * d..i * d + i + 1];
-                for (o, cj) in out.iter_mut().zip(&c[..=i]) {
-                    *o += ci * cj;
-                }
-            }
-        }
+        // Centred rows through candle's GEMM (f64 on the CPU): `Xc^T Xc / (n - 1)`.
+        let x = features.to_dtype(DType::F64)?.to_device(&Device::Cpu)?;
+        let mean_row = x.mean_keepdim(0)?;
+        let xc = x.broadcast_sub(&mean_row)?;
+        let mean = mean_row.flatten_all()?.to_vec1::<f64>()?;
+        let mut cov = xc.t()?.matmul(&xc)?.affine(1.0 / (n - 1) as f64, 0.0)?.flatten_all()?.to_vec1::<f64>()?;
+        // Exactly symmetric (the GEMM may sum the two triangles in different orders).
         for i in 0..d {
-            for j in 0..=i {
-                let v = cov[i * d + j] / (n - 1) as f64;
+            for j in 0..i {
+                let v = 0.5 * (cov[i * d + j] + cov[j * d + i]);
                 cov[i * d + j] = v;
                 cov[j * d + i] = v;
             }
@@ -75,9 +60,10 @@ impl FeatureStats {
 /// Frechet distance `|mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr(sqrt(S1 S2))` between two Gaussians.
 ///
 /// `tr(sqrt(S1 S2))` is computed as `tr(sqrt(sqrt(S1) S2 sqrt(S1)))`, a symmetric positive
-/// semi-definite matrix, with symmetric eigen-decompositions (negative round-off eigenvalues
-/// clamped to 0): stable for singular covariances (fewer samples than dimensions), where the
-/// `scipy.linalg.sqrtm` route of the usual FID code needs an epsilon.
+/// semi-definite matrix, with symmetric eigen-decompositions (eigenvalues within round-off of
+/// 0, `n * eps * max`, set to 0): stable for singular covariances (fewer samples than
+/// dimensions), where the `scipy.linalg.sqrtm` route of the usual FID code needs an epsilon.
+/// For the 2048-d Inception features this takes seconds (`O(d^3)`, GEMM for the products).
 pub fn frechet_distance_from_stats(a: &FeatureStats, b: &FeatureStats) -> Result<f64> {
     if a.dim != b.dim {
         return Err(LossError::Statistics {
@@ -89,21 +75,27 @@ pub fn frechet_distance_from_stats(a: &FeatureStats, b: &FeatureStats) -> Result
     let mean_term: f64 = a.mean.iter().zip(&b.mean).map(|(x, y)| (x - y) * (x - y)).sum();
     let tr1: f64 = (0..d).map(|i| a.cov[i * d + i]).sum();
     let tr2: f64 = (0..d).map(|i| b.cov[i * d + i]).sum();
-    // sqrt(S1) = V diag(sqrt(max(l, 0))) V^T.
+    // sqrt(S1) = V diag(sqrt(l)) V^T, and sqrt(S1) S2 sqrt(S1), with candle's GEMM.
     let (l1, v1) = symmetric_eigen(&a.cov, d)?;
-    let s: Vec<f64> = l1.iter().map(|l| l.max(0.0).sqrt()).collect();
-    let mut r = vec![0.0; d * d]; // sqrt(S1)
-    for i in 0..d {
-        for j in 0..=i {
-            let v: f64 = (0..d).map(|k| v1[i * d + k] * s[k] * v1[j * d + k]).sum();
-            r[i * d + j] = v;
-            r[j * d + i] = v;
-        }
-    }
-    let m = matmul(&matmul(&r, &b.cov, d), &r, d);
-    let (lm, _) = symmetric_eigen(&m, d)?;
-    let tr_sqrt: f64 = lm.iter().map(|l| l.max(0.0).sqrt()).sum();
+    let s: Vec<f64> = resolved(&l1).map(f64::sqrt).collect();
+    let scaled: Vec<f64> = v1.iter().enumerate().map(|(i, v)| v * s[i % d]).collect();
+    let square = |v: Vec<f64>| Tensor::from_vec(v, (d, d), &Device::Cpu);
+    let v1 = square(v1)?;
+    let r = square(scaled)?.matmul(&v1.t()?)?;
+    let m = r.matmul(&square(b.cov.clone())?)?.matmul(&r)?.flatten_all()?.to_vec1::<f64>()?;
+    let lm = symmetric_eigenvalues(&m, d)?;
+    let tr_sqrt: f64 = resolved(&lm).map(f64::sqrt).sum();
     Ok(mean_term + tr1 + tr2 - 2.0 * tr_sqrt)
+}
+
+/// The eigenvalues of a positive semi-definite matrix with round-off removed: values below
+/// `n * eps * max(l)`, which a backward-stable eigensolver cannot tell from 0, are 0 (their
+/// square roots, ~1e-8 of the largest, would otherwise add up over the hundreds of null
+/// directions of a covariance estimated from fewer samples than dimensions).
+fn resolved(l: &[f64]) -> impl Iterator<Item = f64> + '_ {
+    let top = l.iter().fold(0f64, |m, v| m.max(*v));
+    let tol = l.len() as f64 * f64::EPSILON * top;
+    l.iter().map(move |v| if *v > tol { *v } else { 0.0 })
 }
 
 /// Frechet distance between the rows of two `(N, D)` feature tensors (see
@@ -120,23 +112,6 @@ pub fn frechet_distance_from_stats(a: &FeatureStats, b: &FeatureStats) -> Result
 /// ```
 pub fn frechet_distance(a: &Tensor, b: &Tensor) -> Result<f64> {
     frechet_distance_from_stats(&FeatureStats::from_features(a)?, &FeatureStats::from_features(b)?)
-}
-
-fn matmul(a: &[f64], b: &[f64], d: usize) -> Vec<f64> {
-    let mut c = vec![0.0; d * d];
-    for i in 0..d {
-        for k in 0..d {
-            let aik = a[i * d + k];
-            if aik == 0.0 {
-                continue;
-            }
-            let (row, brow) = (&mut c[i * d..(i + 1) * d], &b[k * d..(k + 1) * d]);
-            for (x, y) in row.iter_mut().zip(brow) {
-                *x += aik * y;
-            }
-        }
-    }
-    c
 }
 
 /// FD-VGG16 features: VGG16 relu5_3 of `[0, 1]` images, mean-pooled over H and W, `(B, 512)`.
