@@ -72,11 +72,13 @@ pub enum LossError {
         #[source]
         source: std::io::Error,
     },
-    /// A weight file is not a valid safetensors file.
-    #[error("{path} is not a valid safetensors file: {reason}")]
+    /// A weight file is not a valid safetensors or PyTorch `.pth` file.
+    #[error("{path} is not a valid {format} file: {reason}")]
     BadWeightFile {
         /// The file.
         path: PathBuf,
+        /// The format it was read as (`"safetensors"`, `"PyTorch .pth"`).
+        format: &'static str,
         /// What is wrong with it.
         reason: String,
     },
@@ -106,7 +108,7 @@ pub enum LossError {
     #[error(
         "`{filename}` of Hub repo `{repo}` is not in the local Hugging Face cache ({cache_dir}) and \
          it cannot be downloaded ({why}); download it once with network access, or pass a local \
-         safetensors path instead"
+         weight file instead"
     )]
     HubNotCached {
         /// The Hub repository id.

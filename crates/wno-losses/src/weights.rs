@@ -1,15 +1,21 @@
-//! Weight files: validated local safetensors, and the Hugging Face Hub through `hf-hub`.
+//! Weight files: validated local safetensors and PyTorch `.pth` files, and the Hugging Face Hub
+//! through `hf-hub`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use hf_hub::{HFClientSync, HFError};
 
 use crate::error::{LossError, Result};
+use crate::pth::{read_state_dict, PthFormat};
 
-/// Reads a safetensors file, checks that every `(name, shape)` of `needed` is present with that
+/// Reads a weight file, checks that every `(name, shape)` of `needed` is present with that
 /// shape (naming the first that is not), and returns a `VarBuilder` over it.
+///
+/// The format is recognised from the content, not the extension: a PyTorch `.pth` state dict
+/// (zip or legacy `torch.save` format, see [`crate::pth`]) or else safetensors.
 pub(crate) fn checked_var_builder(
     path: &Path,
     needed: &[(String, Vec<usize>)],
@@ -17,33 +23,45 @@ pub(crate) fn checked_var_builder(
     device: &Device,
 ) -> Result<VarBuilder<'static>> {
     let data = std::fs::read(path).map_err(|source| LossError::Io { path: path.to_path_buf(), source })?;
+    if let Some(format) = PthFormat::sniff(&data) {
+        let tensors: HashMap<String, Tensor> = read_state_dict(path, &data, format)?;
+        check_shapes(path, needed, |name| tensors.get(name).map(|t| t.dims().to_vec()))?;
+        return Ok(VarBuilder::from_tensors(tensors, dtype, device));
+    }
     {
         let st = safetensors::SafeTensors::deserialize(&data).map_err(|e| LossError::BadWeightFile {
             path: path.to_path_buf(),
+            format: "safetensors",
             reason: e.to_string(),
         })?;
-        for (name, shape) in needed {
-            match st.tensor(name) {
-                Ok(view) if view.shape() == shape.as_slice() => {}
-                Ok(view) => {
-                    return Err(LossError::TensorShape {
-                        path: path.to_path_buf(),
-                        name: name.clone(),
-                        expected: shape.clone(),
-                        got: view.shape().to_vec(),
-                    })
-                }
-                Err(_) => {
-                    return Err(LossError::MissingTensor {
-                        path: path.to_path_buf(),
-                        name: name.clone(),
-                        expected: shape.clone(),
-                    })
-                }
+        check_shapes(path, needed, |name| st.tensor(name).ok().map(|view| view.shape().to_vec()))?;
+    }
+    Ok(VarBuilder::from_buffered_safetensors(data, dtype, device)?)
+}
+
+/// Fails on the first `(name, shape)` of `needed` that `shape_of` does not report with that shape.
+fn check_shapes(path: &Path, needed: &[(String, Vec<usize>)], shape_of: impl Fn(&str) -> Option<Vec<usize>>) -> Result<()> {
+    for (name, shape) in needed {
+        match shape_of(name) {
+            Some(got) if got == *shape => {}
+            Some(got) => {
+                return Err(LossError::TensorShape {
+                    path: path.to_path_buf(),
+                    name: name.clone(),
+                    expected: shape.clone(),
+                    got,
+                })
+            }
+            None => {
+                return Err(LossError::MissingTensor {
+                    path: path.to_path_buf(),
+                    name: name.clone(),
+                    expected: shape.clone(),
+                })
             }
         }
     }
-    Ok(VarBuilder::from_buffered_safetensors(data, dtype, device)?)
+    Ok(())
 }
 
 /// Where to find weights on the Hugging Face Hub, and whether the network may be used.
@@ -93,7 +111,44 @@ fn env_offline() -> bool {
         .unwrap_or(false)
 }
 
+/// pytorch-fid's release URL of the FID Inception weights (TensorFlow's 2015-12-05 Inception
+/// graph converted to PyTorch): the original, for a manual download.
+pub const FID_INCEPTION_URL: &str =
+    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth";
+
+/// SHA-256 of `pt_inception-2015-12-05-6726825d.pth` (95,628,359 bytes); its first eight digits
+/// are the `6726825d` of the file name.
+pub const FID_INCEPTION_SHA256: &str = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2";
+
 impl HubWeights {
+    /// pytorch-fid's FID Inception weights on the Hub, for [`crate::InceptionV3Fid::from_hub`].
+    ///
+    /// pytorch-fid itself publishes the file only as a GitHub release asset
+    /// ([`FID_INCEPTION_URL`]). The Hub copy used here is the one in
+    /// `RaphaelLiu/EvalCrafter-Models` (the EvalCrafter benchmark's model bundle), **pinned to
+    /// commit `6040b4d40fdcde446a0cf753b0527585b6b77c54`**, whose Git LFS pointer records the
+    /// SHA-256 [`FID_INCEPTION_SHA256`] and size of the GitHub original, so the content is the
+    /// same byte for byte (LFS objects are addressed by that hash). The pin matters: later
+    /// commits of that repository replaced the file by a 293-byte one.
+    ///
+    /// Without network access, download the file from [`FID_INCEPTION_URL`] elsewhere (pytorch-fid
+    /// keeps it in `~/.cache/torch/hub/checkpoints/`) and load it with
+    /// [`crate::InceptionV3Fid::from_file`].
+    ///
+    /// ```
+    /// let hub = wno_losses::HubWeights::fid_inception();
+    /// assert_eq!(hub.filename, "pt_inception-2015-12-05-6726825d.pth");
+    /// assert_eq!(hub.revision.as_deref(), Some("6040b4d40fdcde446a0cf753b0527585b6b77c54"));
+    /// ```
+    pub fn fid_inception() -> Self {
+        Self {
+            repo: "RaphaelLiu/EvalCrafter-Models".into(),
+            filename: "pt_inception-2015-12-05-6726825d.pth".into(),
+            revision: Some("6040b4d40fdcde446a0cf753b0527585b6b77c54".into()),
+            offline: false,
+        }
+    }
+
     /// Local path of the file: from the cache, or downloaded into it (see the type docs).
     pub fn resolve(&self) -> Result<PathBuf> {
         let hub_err = |reason: String| LossError::Hub {

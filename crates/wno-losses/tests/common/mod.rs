@@ -1,6 +1,9 @@
-//! Shared helpers: a small random VGG16 (+ LPIPS heads) written to a safetensors file.
+//! Shared helpers: a small random VGG16 (+ LPIPS heads) written to a safetensors file, and
+//! the formula Inception of the FID reference (`fid`).
 
 #![allow(dead_code)]
+
+pub mod fid;
 
 use std::collections::HashMap;
 use std::path::Path;
