@@ -1,6 +1,8 @@
 //! Evaluates a trained W-NO generator with the protocol of DESIGN.md section 3: teacher-forced
 //! PSNR per level, free-running root -> target PSNR / SSIM / LPIPS against the bicubic and
-//! nearest floors, and FD-VGG16 of samples from the 4x4 prior (not Inception FID).
+//! nearest floors, and FD-VGG16 of samples from the 4x4 prior (not Inception FID); with
+//! `--fid-inception`, also the Inception FID of the same samples (pytorch-fid's network and
+//! weights, which must be downloaded: there is no Inception FID offline without the file).
 //!
 //! ```sh
 //! # the shipped weights on the CIFAR-10 test batch, with LPIPS and FD-VGG16
@@ -9,6 +11,9 @@
 //! # the original checkpoint (convert it first with the convert_checkpoint example)
 //! cargo run --release --example evaluate -- --weights /tmp/seed/seed_wno.safetensors \
 //!     --data ~/data/cifar10/test_batch.bin --limit 2000 --vgg ../shared/weights/vgg16_lpips.safetensors
+//! # plus the Inception FID: pytorch-fid's weight file, or `hub` to fetch it from the Hub once
+//! cargo run --release --example evaluate -- --data ~/data/cifar10/test_batch.bin \
+//!     --vgg ../shared/weights/vgg16_lpips.safetensors --fid-inception pt_inception-2015-12-05-6726825d.pth
 //! ```
 //!
 //! `--weights` is a `.safetensors` file with its configuration `.json` beside it (what
@@ -18,14 +23,14 @@ use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device};
 use clap::Parser;
 use std::path::PathBuf;
-use wno_losses::{HubWeights, Lpips, Vgg16, Vgg16Config};
+use wno_losses::{HubWeights, InceptionV3Fid, Lpips, Vgg16, Vgg16Config, FID_INCEPTION_URL};
 use wno_operator::model_file::load_model;
 use wno_operator::{Prior4x4, SkipMode};
 use wno_trainer::data::{load_hub_cifar10, open_source, ImageSource, MemorySource, SourceOptions, Split};
 use wno_trainer::eval::{evaluate, EvalNets, EvalOptions};
 
 #[derive(Parser, Debug)]
-#[command(about = "Evaluate a W-NO generator: teacher-forced / free-running PSNR, SSIM, LPIPS, FD-VGG16")]
+#[command(about = "Evaluate a W-NO generator: teacher-forced / free-running PSNR, SSIM, LPIPS, FD-VGG16, optional Inception FID")]
 struct Args {
     /// Model weights (`.safetensors`, with the configuration `.json` beside it).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/weights/wno_w64_l4.safetensors"))]
@@ -40,8 +45,8 @@ struct Args {
     /// LPIPS on the first N evaluated images only (the original's figures used 500; 0 = all).
     #[arg(long, default_value_t = 500)]
     lpips_limit: usize,
-    /// Samples from the prior for FD-VGG16 (default 1000, or the number of evaluated images
-    /// when --limit is smaller; 0 skips FD-VGG16).
+    /// Samples from the prior for FD-VGG16 and the Inception FID (default 1000, or the number
+    /// of evaluated images when --limit is smaller; 0 skips both).
     #[arg(long)]
     generate: Option<usize>,
     /// VGG16 weights for LPIPS and FD-VGG16: a safetensors file with torchvision
@@ -49,6 +54,13 @@ struct Args {
     /// torchvision VGG16 (FD-VGG16 only: it has no LPIPS heads). Omitted: both are skipped.
     #[arg(long)]
     vgg: Option<String>,
+    /// Also report the Inception FID (pytorch-fid's FID Inception-v3, pool3 features) of the
+    /// generated samples: the weight file `pt_inception-2015-12-05-6726825d.pth` (as pytorch-fid
+    /// downloads it, or a safetensors copy), or `hub` for the Hub copy
+    /// (`HubWeights::fid_inception`, downloaded once into the Hugging Face cache). Omitted: no
+    /// FID in the report. Slow on a CPU: every image runs at 299x299.
+    #[arg(long, value_name = "PATH|hub")]
+    fid_inception: Option<String>,
     /// A safetensors file with the 4x4 prior (`prior.mean`, `prior.chol`), when the weights
     /// file holds none.
     #[arg(long)]
@@ -103,19 +115,31 @@ fn networks(vgg: Option<&str>, dev: &Device) -> Result<EvalNets> {
             let fd = Vgg16::from_hub(&HubWeights::default(), &Vgg16Config::default(), DType::F32, dev)
                 .context("loading VGG16 from the Hub (or pass --vgg FILE)")?;
             println!("notice: the Hub VGG16 has no LPIPS heads: LPIPS is skipped");
-            Ok(EvalNets { lpips: None, fd_vgg: Some(fd) })
+            Ok(EvalNets { lpips: None, fd_vgg: Some(fd), fid_inception: None })
         }
         Some(path) => match Lpips::from_safetensors(path, DType::F32, dev) {
             // One backbone serves both metrics (each applies its own input normalisation).
-            Ok(lpips) => Ok(EvalNets { fd_vgg: Some(lpips.vgg().clone()), lpips: Some(lpips) }),
+            Ok(lpips) => Ok(EvalNets { fd_vgg: Some(lpips.vgg().clone()), lpips: Some(lpips), fid_inception: None }),
             Err(lpips_err) => {
                 let fd = Vgg16::from_safetensors(path, &Vgg16Config::default(), DType::F32, dev)
                     .with_context(|| format!("loading VGG16 from {path}"))?;
                 println!("notice: {path} has no usable LPIPS heads ({lpips_err}): LPIPS is skipped");
-                Ok(EvalNets { lpips: None, fd_vgg: Some(fd) })
+                Ok(EvalNets { lpips: None, fd_vgg: Some(fd), fid_inception: None })
             }
         },
     }
+}
+
+fn inception(spec: Option<&str>, dev: &Device) -> Result<Option<InceptionV3Fid>> {
+    let net = match spec {
+        None => return Ok(None),
+        Some("hub") => InceptionV3Fid::from_hub(&HubWeights::fid_inception(), DType::F32, dev).with_context(|| {
+            format!("loading the FID Inception weights from the Hub (or download {FID_INCEPTION_URL} and pass --fid-inception FILE)")
+        })?,
+        Some(path) => InceptionV3Fid::from_file(path, DType::F32, dev)
+            .with_context(|| format!("loading the FID Inception weights from {path} (pytorch-fid's file is {FID_INCEPTION_URL})"))?,
+    };
+    Ok(Some(net))
 }
 
 fn main() -> Result<()> {
@@ -130,10 +154,17 @@ fn main() -> Result<()> {
     };
     let source = open(&args.data)?;
     let n = args.limit.map_or(source.len(), |l| l.min(source.len()));
-    let nets = networks(args.vgg.as_deref(), &dev)?;
+    let mut nets = networks(args.vgg.as_deref(), &dev)?;
+    nets.fid_inception = inception(args.fid_inception.as_deref(), &dev)?;
     let generate = args.generate.unwrap_or(1000.min(n));
-    if generate > 0 && nets.fd_vgg.is_some() && prior.is_none() {
-        println!("notice: {} holds no 4x4 prior (and no --prior given): FD-VGG16 is skipped", args.weights.display());
+    if generate > 0 && (nets.fd_vgg.is_some() || nets.fid_inception.is_some()) && prior.is_none() {
+        println!(
+            "notice: {} holds no 4x4 prior (and no --prior given): FD-VGG16 and the Inception FID are skipped",
+            args.weights.display()
+        );
+    }
+    if nets.fid_inception.is_some() && generate == 0 {
+        println!("notice: --generate 0: the Inception FID is skipped");
     }
     let cfg = model.generator.config();
     println!(

@@ -189,14 +189,14 @@ fn networks(vgg: &str, weights: &mut LossWeights, dev: &Device) -> Result<(LossN
             None
         };
         let fd_vgg = Vgg16::from_hub(&HubWeights::default(), &Vgg16Config::default(), DType::F32, dev).ok();
-        return Ok((LossNets { perceptual, lpips: None }, EvalNets { lpips: None, fd_vgg }));
+        return Ok((LossNets { perceptual, lpips: None }, EvalNets { lpips: None, fd_vgg, fid_inception: None }));
     }
     let path = PathBuf::from(vgg);
     let lpips = Lpips::from_safetensors(&path, DType::F32, dev).with_context(|| format!("loading VGG16 + LPIPS heads from {}", path.display()))?;
     let perceptual = if weights.perceptual > 0.0 { Some(Perceptual::from_safetensors(&path, DType::F32, dev)?) } else { None };
     let fd_vgg = Some(lpips.vgg().clone());
     let loss_lpips = if weights.lpips > 0.0 { Some(lpips.clone()) } else { None };
-    Ok((LossNets { perceptual, lpips: loss_lpips }, EvalNets { lpips: Some(lpips), fd_vgg }))
+    Ok((LossNets { perceptual, lpips: loss_lpips }, EvalNets { lpips: Some(lpips), fd_vgg, fid_inception: None }))
 }
 
 /// The run configuration from the flags (a fresh run).

@@ -56,7 +56,7 @@ fn run(out: &Path, data: &Path, max_steps: u64, resume: bool) -> train::RunSumma
         RunOptions { config: config(max_steps), out_dir: out.to_path_buf(), resume, device: Device::Cpu, progress: false },
         RunData { train: open(Split::Train), eval: Some(open(Split::Test)) },
         LossNets::default(),
-        &EvalNets { lpips: None, fd_vgg: None },
+        &EvalNets::default(),
     )
     .unwrap()
 }
@@ -124,7 +124,7 @@ fn train_checkpoint_resume_evaluate_sample() {
         RunOptions { config: config(2), out_dir: a.clone(), resume: false, device: Device::Cpu, progress: false },
         RunData { train: open(Split::Train), eval: None },
         LossNets::default(),
-        &EvalNets { lpips: None, fd_vgg: None },
+        &EvalNets::default(),
     );
     assert!(again.err().unwrap().to_string().contains("already holds a run"));
 
@@ -132,7 +132,7 @@ fn train_checkpoint_resume_evaluate_sample() {
     let model = model_file::load_model(&da.model("last"), DType::F32, &Device::Cpu).unwrap();
     let prior = model.prior.expect("the exported model carries its prior");
     let test = open(Split::Test);
-    let report = evaluate(&model.generator, Some(&prior), test.as_ref(), &EvalOptions { limit: Some(8), ..Default::default() }, &EvalNets { lpips: None, fd_vgg: None }).unwrap();
+    let report = evaluate(&model.generator, Some(&prior), test.as_ref(), &EvalOptions { limit: Some(8), ..Default::default() }, &EvalNets::default()).unwrap();
     assert_eq!(report.images, 8);
     assert!(report.free_psnr.is_finite() && report.bicubic_psnr.is_finite());
     let scales = model.generator.generate(3, &prior, &SampleOptions { seed: 1, ..Default::default() }).unwrap();

@@ -1,11 +1,12 @@
 //! Evaluation: the protocol against direct computations on a tiny random generator and
 //! synthetic images, the tensor bicubic against hand-computed values, limits, batching,
-//! skipped metrics, LPIPS / FD-VGG16 with a small random VGG, errors and the JSON report.
+//! skipped metrics, LPIPS / FD-VGG16 with a small random VGG, the optional Inception FID,
+//! errors and the JSON report.
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use std::collections::HashMap;
-use wno_losses::{Lpips, Vgg16Config, VggTap};
+use wno_losses::{InceptionV3Fid, Lpips, Vgg16Config, VggTap};
 use wno_operator::{Config, Generator, Prior4x4, SampleOptions, SkipMode};
 use wno_trainer::data::{area_pyramid, resize_bicubic, stack_images, ImageSource, MemorySource, Pipeline, PlanarImage};
 use wno_trainer::eval::{bicubic_resize_tensor, evaluate, psnr_per_image, EvalNets, EvalOptions, EvalReport};
@@ -252,7 +253,7 @@ fn lpips_and_fd_with_a_small_random_vgg() {
     let g = tiny_generator(SkipMode::Root);
     let src = synthetic(6, SIDE);
     let lpips = small_lpips(3);
-    let nets = EvalNets { fd_vgg: Some(lpips.vgg().clone()), lpips: Some(lpips.clone()) };
+    let nets = EvalNets { fd_vgg: Some(lpips.vgg().clone()), lpips: Some(lpips.clone()), fid_inception: None };
     // FD is skipped without a prior, whatever `generate` says.
     let opts = EvalOptions { lpips_limit: Some(4), generate: 5, batch_size: 4, ..Default::default() };
     let r = evaluate(&g, None, &src, &opts, &nets).unwrap();
@@ -282,11 +283,47 @@ fn lpips_and_fd_with_a_small_random_vgg() {
     let c = evaluate(&g, Some(&prior), &src, &EvalOptions { seed: 9, ..opts.clone() }, &nets).unwrap();
     assert_ne!(a.fd_vgg16, c.fd_vgg16);
     // No FD network: skipped even with a prior.
-    let lp_only = EvalNets { lpips: Some(lpips), fd_vgg: None };
+    let lp_only = EvalNets { lpips: Some(lpips), fd_vgg: None, fid_inception: None };
     assert!(evaluate(&g, Some(&prior), &src, &opts, &lp_only).unwrap().fd_vgg16.is_none());
     // generate = 1 cannot give a covariance.
     let err = evaluate(&g, Some(&prior), &src, &EvalOptions { generate: 1, ..opts }, &nets).unwrap_err();
     assert!(err.to_string().contains("at least 2"), "{err}");
+}
+
+/// The Inception FID rides on the FD-VGG16 samples: same generated images, same FD-VGG16 with
+/// or without it, present in the report and the JSON only when computed. All-zero Inception
+/// weights keep it cheap (every feature 0, so the FID is exactly 0).
+#[test]
+fn inception_fid_is_optional_and_shares_the_generated_samples() {
+    let g = tiny_generator(SkipMode::Root);
+    let src = synthetic(3, SIDE);
+    let lpips = small_lpips(5);
+    let thumbs = Tensor::rand(0f64, 1., (50, 3, 4, 4), &Device::Cpu).unwrap();
+    let prior = Prior4x4::fit(&thumbs).unwrap();
+    let opts = EvalOptions { generate: 3, batch_size: 2, lpips_limit: Some(1), ..Default::default() };
+    let inception = InceptionV3Fid::new(VarBuilder::zeros(DType::F32, &Device::Cpu)).unwrap();
+    let vgg_only = EvalNets { lpips: None, fd_vgg: Some(lpips.vgg().clone()), fid_inception: None };
+    let both = EvalNets { fid_inception: Some(inception.clone()), ..vgg_only.clone() };
+    let a = evaluate(&g, Some(&prior), &src, &opts, &vgg_only).unwrap();
+    let b = evaluate(&g, Some(&prior), &src, &opts, &both).unwrap();
+    assert!(a.fid_inception.is_none());
+    assert_eq!(b.fid_inception, Some(0.0));
+    assert_eq!((a.fd_vgg16, a.fd_samples), (b.fd_vgg16, b.fd_samples));
+    assert!(b.fd_vgg16.is_some() && b.fd_samples == 3);
+    assert!(b.summary_lines().iter().any(|l| l.starts_with("FID (Inception-v3 pool3") && l.contains("3 generated vs 3 real")));
+    assert!(a.summary_lines().iter().all(|l| !l.contains("FID")));
+    let ja: serde_json::Value = serde_json::to_value(&a).unwrap();
+    let jb: serde_json::Value = serde_json::to_value(&b).unwrap();
+    assert!(ja.get("fid_inception").is_none() && jb["fid_inception"].as_f64() == Some(0.0));
+    // Old reports (no field) still parse.
+    let back: EvalReport = serde_json::from_value(ja).unwrap();
+    assert!(back.fid_inception.is_none());
+    // Inception alone: the FID without FD-VGG16; without a prior, neither.
+    let only = EvalNets { fid_inception: Some(inception), ..EvalNets::default() };
+    let c = evaluate(&g, Some(&prior), &src, &opts, &only).unwrap();
+    assert_eq!((c.fid_inception, c.fd_vgg16, c.fd_samples), (Some(0.0), None, 3));
+    let d = evaluate(&g, None, &src, &opts, &only).unwrap();
+    assert_eq!((d.fid_inception, d.fd_samples), (None, 0));
 }
 
 #[test]

@@ -14,6 +14,7 @@
 //! | bicubic floor | root -> target with [`bicubic_resize_tensor`], clamped to `[0, 1]` |
 //! | nearest floor | root -> target by pixel repetition (`F.interpolate(mode="nearest")`) |
 //! | FD-VGG16 | `generate` images from the 4x4 prior ([`Generator::generate`], the configuration's sigma schedule) against the evaluated real images: Frechet distance of mean-pooled VGG16 relu5_3 features ([`vgg16_fd_features`]). Not Inception FID |
+//! | Inception FID (optional) | the same generated and real images: Frechet distance of pytorch-fid's Inception-v3 pool3 features ([`fid_inception_features`]; images resized to 299x299). Only with [`EvalNets::fid_inception`], which needs pytorch-fid's downloaded weights |
 //!
 //! Nothing builds an autograd graph that outlives a batch: every output is detached at once,
 //! so evaluating a generator whose weights are training `Var`s is safe and memory-bounded.
@@ -29,7 +30,10 @@ use candle_core::{DType, Tensor};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
-use wno_losses::{frechet_distance_from_stats, vgg16_fd_features, FeatureStats, Lpips, Ssim, SsimConfig, Vgg16};
+use wno_losses::{
+    fid_inception_features, frechet_distance_from_stats, vgg16_fd_features, FeatureStats, InceptionV3Fid, Lpips, Ssim,
+    SsimConfig, Vgg16,
+};
 use wno_operator::{Generator, Prior4x4, SampleOptions, SkipMode};
 
 /// MSE floor of the PSNR: `10 log10(1 / max(MSE, 1e-10))`, so an exact reconstruction reads
@@ -38,6 +42,10 @@ pub const PSNR_MSE_FLOOR: f64 = 1e-10;
 
 /// Smallest image side the perceptual metrics accept (VGG16 relu5_3 is at 1/16 resolution).
 const PERCEPTUAL_MIN_SIDE: usize = 16;
+
+/// Images per Inception pass: every image runs at 299x299, so memory, not speed, sets this
+/// (the largest im2col buffer alone is 25 MB per image in f32).
+const INCEPTION_CHUNK: usize = 8;
 
 /// What to measure.
 ///
@@ -57,7 +65,8 @@ pub struct EvalOptions {
     /// LPIPS only on the first `N` evaluated images (`None` = all); the original's figures used
     /// 500 (the default).
     pub lpips_limit: Option<usize>,
-    /// Number of [`Generator::generate`] samples for FD-VGG16 (0 = skip; otherwise at least 2).
+    /// Number of [`Generator::generate`] samples for FD-VGG16 and the Inception FID (0 = skip;
+    /// otherwise at least 2).
     /// They are drawn in chunks of `batch_size`, chunk `k` with seed
     /// `derive_seed(&[seed, k])`.
     pub generate: usize,
@@ -77,8 +86,9 @@ impl Default for EvalOptions {
     }
 }
 
-/// Frozen networks for the perceptual metrics. Both are optional: without them the LPIPS
-/// values and FD-VGG16 are `None`. They must be f32 and live on the generator's device.
+/// Frozen networks for the perceptual metrics. All are optional: without them the LPIPS
+/// values, FD-VGG16 and the Inception FID are `None`. They must be f32 and live on the
+/// generator's device.
 ///
 /// One VGG16 can serve both: LPIPS applies its own input scaling before the backbone, while
 /// FD-VGG16 uses ImageNet normalisation ([`Vgg16::tap`]), so `fd_vgg = lpips.vgg().clone()`
@@ -89,6 +99,9 @@ pub struct EvalNets {
     pub lpips: Option<Lpips>,
     /// VGG16 (up to relu5_3) for FD-VGG16.
     pub fd_vgg: Option<Vgg16>,
+    /// pytorch-fid's Inception-v3 for the Inception FID (built from its downloaded weights,
+    /// [`InceptionV3Fid::from_file`] / [`InceptionV3Fid::from_hub`]).
+    pub fid_inception: Option<InceptionV3Fid>,
 }
 
 /// Every number of DESIGN.md section 3. Serialises to the JSON that the `evaluate` example
@@ -134,9 +147,15 @@ pub struct EvalReport {
     pub lpips_images: usize,
     /// FD-VGG16 of the generated samples against the evaluated real images (not Inception FID).
     pub fd_vgg16: Option<f64>,
-    /// Number of generated samples behind [`EvalReport::fd_vgg16`] (0 when skipped).
+    /// Number of generated samples behind [`EvalReport::fd_vgg16`] and
+    /// [`EvalReport::fid_inception`] (0 when both are skipped).
     #[serde(default)]
     pub fd_samples: usize,
+    /// Inception FID (pytorch-fid's network and weights, pool3 features) of the generated
+    /// samples against the evaluated real images; absent from the JSON when not computed
+    /// (no Inception network, no prior, or `generate == 0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fid_inception: Option<f64>,
     /// Wall-clock seconds of the evaluation.
     pub seconds: f64,
 }
@@ -161,7 +180,7 @@ impl EvalReport {
     ///     free_psnr: 20.0, free_ssim: 0.5, free_lpips: None,
     ///     bicubic_psnr: 19.0, bicubic_ssim: 0.4, bicubic_lpips: None,
     ///     nearest_psnr: 18.0, nearest_ssim: 0.3, nearest_lpips: None, lpips_images: 0,
-    ///     fd_vgg16: None, fd_samples: 0, seconds: 1.5,
+    ///     fd_vgg16: None, fd_samples: 0, fid_inception: None, seconds: 1.5,
     /// };
     /// let lines = r.summary_lines();
     /// assert!(lines.iter().any(|l| l.contains("bicubic 4->8") && l.contains("19.000")));
@@ -209,6 +228,12 @@ impl EvalReport {
             ),
             None => "FD-VGG16: skipped (needs a VGG16, a 4x4 prior and generate > 0)".into(),
         });
+        if let Some(fid) = self.fid_inception {
+            lines.push(format!(
+                "FID (Inception-v3 pool3, pytorch-fid weights; {} generated vs {} real, resized to 299): {fid:.4}",
+                self.fd_samples, self.images
+            ));
+        }
         lines
     }
 }
@@ -258,6 +283,40 @@ pub fn psnr_per_image(pred: &Tensor, target: &Tensor) -> Result<Vec<f64>> {
     Ok(mse.into_iter().map(|m| -10.0 * m.max(PSNR_MSE_FLOOR).log10()).collect())
 }
 
+/// Feature batches of one image set (real or generated) for the Frechet distances, in f64 on
+/// the CPU: VGG16 relu5_3 means and Inception pool3, each when its network is given.
+#[derive(Default)]
+struct Features {
+    vgg: Vec<Tensor>,
+    inception: Vec<Tensor>,
+}
+
+impl Features {
+    fn push(&mut self, nets: (Option<&Vgg16>, Option<&InceptionV3Fid>), images: &Tensor) -> Result<()> {
+        let host = |t: Tensor| -> Result<Tensor> { Ok(t.to_dtype(DType::F64)?.to_device(&candle_core::Device::Cpu)?) };
+        if let Some(vgg) = nets.0 {
+            self.vgg.push(host(vgg16_fd_features(vgg, images)?)?);
+        }
+        if let Some(inception) = nets.1 {
+            self.inception.push(host(fid_inception_features(inception, images, INCEPTION_CHUNK)?)?);
+        }
+        Ok(())
+    }
+
+    /// `(FD-VGG16, Inception FID)` of this set against `real` (`None` where no features).
+    fn distances(&self, real: &Features) -> Result<(Option<f64>, Option<f64>)> {
+        let fd = |fake: &[Tensor], real: &[Tensor]| -> Result<Option<f64>> {
+            if fake.is_empty() || real.is_empty() {
+                return Ok(None);
+            }
+            let a = FeatureStats::from_features(&Tensor::cat(real, 0)?)?;
+            let b = FeatureStats::from_features(&Tensor::cat(fake, 0)?)?;
+            Ok(Some(frechet_distance_from_stats(&b, &a)?))
+        };
+        Ok((fd(&self.vgg, &real.vgg)?, fd(&self.inception, &real.inception)?))
+    }
+}
+
 fn to_f64_vec(t: &Tensor) -> Result<Vec<f64>> {
     Ok(t.to_dtype(DType::F64)?.to_vec1::<f64>()?)
 }
@@ -278,8 +337,9 @@ fn load_batch(source: &dyn ImageSource, pipeline: &Pipeline, start: usize, end: 
 
 /// Runs the evaluation protocol (see the [module documentation](self)) over the first
 /// `opts.limit` images of `source`, preprocessed with [`Pipeline::eval`] at the generator's
-/// `target_size`. `prior` is needed only for FD-VGG16 (skipped when `None`, when
-/// `nets.fd_vgg` is `None`, or when `opts.generate` is 0). Sizes come from the generator's
+/// `target_size`. `prior` is needed only for FD-VGG16 and the Inception FID (each skipped when
+/// `prior` is `None`, when its network in `nets` is `None`, or when `opts.generate` is 0; both
+/// use the same generated samples). Sizes come from the generator's
 /// configuration (`root_size`, `target_size`), nothing assumes 64.
 ///
 /// ```
@@ -332,11 +392,15 @@ pub fn evaluate(generator: &Generator, prior: Option<&Prior4x4>, source: &dyn Im
             format!("LPIPS and FD-VGG16 need images of at least {PERCEPTUAL_MIN_SIDE} pixels, the target size is {target}; pass no networks"),
         ));
     }
-    let do_fd = opts.generate > 0 && prior.is_some() && nets.fd_vgg.is_some();
+    let gen_nets = (nets.fd_vgg.as_ref(), nets.fid_inception.as_ref());
+    let do_fd = opts.generate > 0 && prior.is_some() && (gen_nets.0.is_some() || gen_nets.1.is_some());
     if do_fd && (opts.generate < 2 || n < 2) {
         return Err(TrainerError::invalid(
             OP,
-            format!("FD-VGG16 needs at least 2 generated and 2 real images, got {} and {n} (set generate to 0 to skip it)", opts.generate),
+            format!(
+                "FD-VGG16 and the Inception FID need at least 2 generated and 2 real images, got {} and {n} (set generate to 0 to skip them)",
+                opts.generate
+            ),
         ));
     }
     let skip_mode = opts.skip_mode.unwrap_or(cfg.skip_mode);
@@ -345,7 +409,7 @@ pub fn evaluate(generator: &Generator, prior: Option<&Prior4x4>, source: &dyn Im
     let pipeline = Pipeline::eval(target);
 
     let mut sums = Sums { teacher: vec![0.0; levels], ..Default::default() };
-    let mut real_feats = Vec::new();
+    let mut real_feats = Features::default();
     let mut start = 0;
     while start < n {
         let end = (start + opts.batch_size).min(n);
@@ -378,31 +442,28 @@ pub fn evaluate(generator: &Generator, prior: Option<&Prior4x4>, source: &dyn Im
             }
         }
         if do_fd {
-            if let Some(vgg) = &nets.fd_vgg {
-                real_feats.push(vgg16_fd_features(vgg, &gt32)?.to_dtype(DType::F64)?.to_device(&candle_core::Device::Cpu)?);
-            }
+            real_feats.push(gen_nets, &gt32)?;
         }
         start = end;
     }
 
-    let (fd_vgg16, fd_samples) = match (do_fd, prior, &nets.fd_vgg) {
-        (true, Some(prior), Some(vgg)) => {
-            let mut fake = Vec::new();
+    let (fd_vgg16, fid_inception, fd_samples) = match (do_fd, prior) {
+        (true, Some(prior)) => {
+            let mut fake = Features::default();
             let mut done = 0;
             let mut chunk = 0u64;
             while done < opts.generate {
                 let m = opts.batch_size.min(opts.generate - done);
                 let so = SampleOptions { sigmas: None, skip_mode: None, seed: derive_seed(&[opts.seed, chunk]) };
                 let img = generator.generate(m, prior, &so)?.pop().ok_or_else(|| TrainerError::invalid(OP, "generate returned no image"))?;
-                fake.push(vgg16_fd_features(vgg, &img.to_dtype(DType::F32)?)?.to_dtype(DType::F64)?.to_device(&candle_core::Device::Cpu)?);
+                fake.push(gen_nets, &img.to_dtype(DType::F32)?)?;
                 done += m;
                 chunk += 1;
             }
-            let a = FeatureStats::from_features(&Tensor::cat(&real_feats, 0)?)?;
-            let b = FeatureStats::from_features(&Tensor::cat(&fake, 0)?)?;
-            (Some(frechet_distance_from_stats(&b, &a)?), opts.generate)
+            let (vgg, inception) = fake.distances(&real_feats)?;
+            (vgg, inception, opts.generate)
         }
-        _ => (None, 0),
+        _ => (None, None, 0),
     };
 
     let nf = n as f64;
@@ -434,6 +495,7 @@ pub fn evaluate(generator: &Generator, prior: Option<&Prior4x4>, source: &dyn Im
         lpips_images: lpips_n,
         fd_vgg16,
         fd_samples,
+        fid_inception,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
