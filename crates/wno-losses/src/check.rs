@@ -65,6 +65,17 @@ pub(crate) fn rgb4(op: &'static str, t: &Tensor) -> Result<(usize, usize, usize,
     Ok(dims)
 }
 
+/// [`LossError::NonFinite`] unless every value of `t` is finite (summed in f64, so NaN and
+/// infinities propagate and finite values cannot overflow).
+pub(crate) fn finite(op: &'static str, what: &'static str, t: &Tensor) -> Result<()> {
+    let total = t.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?;
+    if total.is_finite() {
+        Ok(())
+    } else {
+        Err(LossError::NonFinite { op, what })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

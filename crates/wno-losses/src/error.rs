@@ -146,6 +146,15 @@ pub enum LossError {
         /// What happened.
         reason: String,
     },
+    /// An input holds NaN or infinite values (which a network with ReLUs would silently turn
+    /// into ordinary-looking features).
+    #[error("{op}: the {what} contain NaN or infinite values")]
+    NonFinite {
+        /// The operation that was called.
+        op: &'static str,
+        /// Which input.
+        what: &'static str,
+    },
     /// An error from a candle tensor operation.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

@@ -385,6 +385,7 @@ impl InceptionV3Fid {
     /// 768 and 2048). The input is detached and converted to the network's dtype.
     pub fn blocks(&self, images: &Tensor) -> Result<Vec<Tensor>> {
         rgb4("InceptionV3Fid::blocks", images)?;
+        crate::check::finite("InceptionV3Fid::blocks", "images", images)?;
         let x = images.detach().to_dtype(self.dtype)?;
         let x = resize_bilinear(&x, FID_INCEPTION_SIZE, FID_INCEPTION_SIZE)?.affine(2.0, -1.0)?;
         let mut out = Vec::with_capacity(4);
@@ -408,7 +409,8 @@ impl InceptionV3Fid {
         Ok(out)
     }
 
-    /// The `(B, 2048)` pool3 features of `[0, 1]` images `(B, 3, H, W)` (any size).
+    /// The `(B, 2048)` pool3 features of `[0, 1]` images `(B, 3, H, W)` (any size). NaN or
+    /// infinite pixels are a [`LossError::NonFinite`], not features.
     pub fn pool3(&self, images: &Tensor) -> Result<Tensor> {
         let b = rgb4("InceptionV3Fid::pool3", images)?.0;
         let mut blocks = self.blocks(images)?;
@@ -458,6 +460,18 @@ pub fn fid_inception_features(net: &InceptionV3Fid, images: &Tensor, batch: usiz
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn non_finite_images_are_an_error_not_features() {
+        let net = InceptionV3Fid::new(VarBuilder::zeros(DType::F32, &Device::Cpu)).unwrap();
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut v = vec![0.5f32; 3 * 8 * 8];
+            v[17] = bad;
+            let x = Tensor::from_vec(v, (1, 3, 8, 8), &Device::Cpu).unwrap();
+            let err = net.pool3(&x).unwrap_err();
+            assert!(matches!(err, LossError::NonFinite { what: "images", .. }), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn architecture_has_the_torchvision_channel_counts() {
