@@ -166,39 +166,38 @@ fn band_major_weights<T: Real>(ll: &[T], hp: &[T], dm: Dims) -> (Vec<T>, Vec<T>)
     (w, bias)
 }
 
-/// Forward: `y = conv(x) + bias`, `x` `(B, C, 4, l)`, returns `(B, C', 4, l)`.
-fn forward<T: Real>(x: &[T], ll: &[T], hp: &[T], dm: Dims) -> Vec<T> {
+/// The band convolution (`transpose = false`: `x` `(B, C, 4, l)` to `(B, C', 4, l)`, plus the
+/// biases) or its adjoint (`transpose = true`: `(B, C', 4, l)` to `(B, C, 4, l)`, no bias): the
+/// same two products with the weights read transposed (row and column strides swapped).
+fn apply<T: Real>(x: &[T], ll: &[T], hp: &[T], dm: Dims, transpose: bool) -> Vec<T> {
     let Dims { batch, cin, cout, l } = dm;
     let n = batch * l;
     let (w, bias) = band_major_weights(ll, hp, dm);
-    let xt = to_band_major(x, batch, cin, l);
-    let mut yt = vec![T::default(); 4 * cout * n];
-    // SAFETY: `yt` is (4 C', n), `xt` is (4 C, n), `ll` is (C', C + 1), `w` is (3 C', 3 C);
-    // every operand below is addressed inside those bounds and `yt` is a distinct buffer.
+    let (ch_in, ch_out) = if transpose { (cout, cin) } else { (cin, cout) };
+    // A row-major weight matrix with `cols` columns, or its transpose.
+    let weight = |cols: usize| if transpose { Mat { offset: 0, rs: 1, cs: cols } } else { Mat { offset: 0, rs: cols, cs: 1 } };
+    let xt = to_band_major(x, batch, ch_in, l);
+    let mut yt = vec![T::default(); 4 * ch_out * n];
+    // SAFETY: `yt` is (4 ch_out, n), `xt` is (4 ch_in, n), `ll` is (C', C + 1) and `w` is
+    // (3 C', 3 C), read as (ch_out, ch_in) and (3 ch_out, 3 ch_in) through `weight`; every
+    // operand below is addressed inside those bounds and `yt` is a distinct buffer.
     unsafe {
-        let (y_ll, y_hp) = yt.split_at_mut(cout * n);
+        let (y_ll, y_hp) = yt.split_at_mut(ch_out * n);
         let rows = |offset| Mat { offset, rs: n, cs: 1 };
-        matmul(y_ll, rows(0), false, ll, Mat { offset: 0, rs: dm.ll_cols(), cs: 1 }, &xt, rows(0), (cout, n, cin), PAR);
-        matmul(y_hp, rows(0), false, &w, Mat { offset: 0, rs: 3 * cin, cs: 1 }, &xt, rows(cin * n), (3 * cout, n, 3 * cin), PAR);
+        matmul(y_ll, rows(0), false, ll, weight(dm.ll_cols()), &xt, rows(0), (ch_out, n, ch_in), PAR);
+        matmul(y_hp, rows(0), false, &w, weight(3 * cin), &xt, rows(ch_in * n), (3 * ch_out, n, 3 * ch_in), PAR);
     }
-    from_band_major(&yt, batch, cout, l, Some(&bias))
+    from_band_major(&yt, batch, ch_out, l, (!transpose).then_some(bias.as_slice()))
+}
+
+/// Forward: `y = conv(x) + bias`, `x` `(B, C, 4, l)`, returns `(B, C', 4, l)`.
+fn forward<T: Real>(x: &[T], ll: &[T], hp: &[T], dm: Dims) -> Vec<T> {
+    apply(x, ll, hp, dm, false)
 }
 
 /// Input gradient: `gx = conv^T(g)`, `g` `(B, C', 4, l)`, returns `(B, C, 4, l)`.
 fn input_grad<T: Real>(g: &[T], ll: &[T], hp: &[T], dm: Dims) -> Vec<T> {
-    let Dims { batch, cin, cout, l } = dm;
-    let n = batch * l;
-    let (w, _) = band_major_weights(ll, hp, dm);
-    let gt = to_band_major(g, batch, cout, l);
-    let mut xt = vec![T::default(); 4 * cin * n];
-    // SAFETY: as in `forward`, with the weights read transposed (row and column strides swapped).
-    unsafe {
-        let (x_ll, x_hp) = xt.split_at_mut(cin * n);
-        let rows = |offset| Mat { offset, rs: n, cs: 1 };
-        matmul(x_ll, rows(0), false, ll, Mat { offset: 0, rs: 1, cs: dm.ll_cols() }, &gt, rows(0), (cin, n, cout), PAR);
-        matmul(x_hp, rows(0), false, &w, Mat { offset: 0, rs: 1, cs: 3 * cin }, &gt, rows(cout * n), (3 * cin, n, 3 * cout), PAR);
-    }
-    from_band_major(&xt, batch, cin, l, None)
+    apply(g, ll, hp, dm, true)
 }
 
 /// `a (m, n) @ b (k, n)^T` over contiguous row-major `a` and `b`, with the long `n` split over
