@@ -12,11 +12,7 @@ use wno_losses::{HubWeights, InceptionV3Fid, LossError};
 
 #[test]
 fn fid_inception_resolves_from_the_pinned_snapshot_and_fails_clearly_offline() {
-    let home = tempfile::tempdir().unwrap();
-    std::env::set_var("HF_HOME", home.path());
-    std::env::remove_var("HF_HUB_CACHE");
-    std::env::remove_var("HUGGINGFACE_HUB_CACHE");
-    std::env::set_var("HF_HUB_OFFLINE", "1");
+    let home = common::offline_hf_home();
 
     let hub = HubWeights::fid_inception();
     let commit = hub.revision.clone().expect("the FID weights are pinned to a commit");

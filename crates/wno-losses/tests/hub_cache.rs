@@ -11,11 +11,7 @@ use wno_losses::{HubWeights, LossError, Perceptual, Vgg16, VggTap};
 
 #[test]
 fn hub_weights_resolve_from_the_local_cache_and_fail_clearly_offline() {
-    let home = tempfile::tempdir().unwrap();
-    std::env::set_var("HF_HOME", home.path());
-    std::env::remove_var("HF_HUB_CACHE");
-    std::env::remove_var("HUGGINGFACE_HUB_CACHE");
-    std::env::set_var("HF_HUB_OFFLINE", "1");
+    let home = common::offline_hf_home();
 
     let commit = "0123456789abcdef0123456789abcdef01234567";
     let repo_dir = home.path().join("hub").join("models--timm--vgg16.tv_in1k");

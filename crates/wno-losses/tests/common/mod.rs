@@ -11,6 +11,18 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use wno_losses::{Lpips, Vgg16Config, VggTap};
 
+/// Points the Hugging Face cache at a fresh temp dir (`HF_HOME`, the other cache variables
+/// cleared) in offline mode, so nothing downloads; keep the returned dir alive. Sets
+/// process-wide variables: one test function per binary.
+pub fn offline_hf_home() -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    std::env::set_var("HF_HOME", home.path());
+    std::env::remove_var("HF_HUB_CACHE");
+    std::env::remove_var("HUGGINGFACE_HUB_CACHE");
+    std::env::set_var("HF_HUB_OFFLINE", "1");
+    home
+}
+
 /// Widths of the small test network.
 pub const WIDTHS: [usize; 5] = [4, 6, 8, 8, 8];
 
