@@ -65,11 +65,17 @@ pub(crate) fn rgb4(op: &'static str, t: &Tensor) -> Result<(usize, usize, usize,
     Ok(dims)
 }
 
-/// [`LossError::NonFinite`] unless every value of `t` is finite (summed in f64, so NaN and
-/// infinities propagate and finite values cannot overflow).
+/// Whether every value of `t` is finite: the sum of `t - t`, which is exactly 0 for finite
+/// values and NaN for NaN and infinities (summing `t` itself would overflow for large finite
+/// f64 values and report them as infinite).
+pub(crate) fn all_finite(t: &Tensor) -> Result<bool> {
+    let zeros = t.sub(t)?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+    Ok(zeros.is_finite())
+}
+
+/// [`LossError::NonFinite`] unless every value of `t` is finite.
 pub(crate) fn finite(op: &'static str, what: &'static str, t: &Tensor) -> Result<()> {
-    let total = t.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?;
-    if total.is_finite() {
+    if all_finite(t)? {
         Ok(())
     } else {
         Err(LossError::NonFinite { op, what })
@@ -94,5 +100,18 @@ mod tests {
         assert!(err.contains("[1, 3, 4, 4]") && err.contains("[1, 3, 4, 5]"), "{err}");
         let g = Tensor::zeros((1, 1, 4, 4), DType::F32, &dev).unwrap();
         assert!(rgb4("t", &g).is_err());
+    }
+
+    #[test]
+    fn large_finite_f64_values_are_finite() {
+        // Their sum overflows to infinity; the values themselves are finite.
+        let big = Tensor::new(&[f64::MAX, f64::MAX, -f64::MAX, f64::MAX], &Device::Cpu).unwrap();
+        assert!(finite("t", "values", &big).is_ok());
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let t = Tensor::new(&[1.0, bad, f64::MAX], &Device::Cpu).unwrap();
+            assert!(matches!(finite("t", "values", &t), Err(LossError::NonFinite { .. })), "{bad}");
+            let h = t.to_dtype(DType::F16).unwrap();
+            assert!(finite("t", "values", &h).is_err(), "f16 {bad}");
+        }
     }
 }

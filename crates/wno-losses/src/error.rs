@@ -155,6 +155,20 @@ pub enum LossError {
         /// Which input.
         what: &'static str,
     },
+    /// The mean or covariance of a feature set is not finite: NaN or infinite features, or
+    /// finite features so large that their mean or covariance overflows f64. `what` names the
+    /// statistic and the set (e.g. "the covariance of the features of set A").
+    #[error("{op}: {what} (shape {shape:?}) {problem}")]
+    NonFiniteStatistics {
+        /// The operation that was called.
+        op: &'static str,
+        /// Which statistic of which input.
+        what: String,
+        /// The shape of that statistic or input.
+        shape: Vec<usize>,
+        /// What is wrong with it, and the shape of the features it comes from.
+        problem: String,
+    },
     /// An error from a candle tensor operation.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
