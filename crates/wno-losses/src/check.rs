@@ -1,6 +1,6 @@
 //! Argument validation shared by the losses: shapes, ranks and dtypes.
 
-use candle_core::{DType, Tensor};
+use candle_core::{DType, Device, Tensor};
 
 use crate::error::{LossError, Result};
 
@@ -82,10 +82,38 @@ pub(crate) fn finite(op: &'static str, what: &'static str, t: &Tensor) -> Result
     }
 }
 
+/// Fails with [`LossError::UnsupportedNetworkDType`] unless the frozen networks (VGG16, LPIPS,
+/// the FID Inception) can compute in `dtype` on `device`. Checked by their constructors, before
+/// any weight is read, because candle only fails at the first forward pass.
+///
+/// What works, by device: the CPU runs f32, f64 and f16 (measured: candle 0.11's CPU matmul,
+/// which its `conv2d` uses, has no bf16 kernel, "unsupported dtype BF16 for op matmul"); CUDA
+/// has f32, f64, f16 and bf16 kernels for every operation the networks use (matmul, conv2d,
+/// max / average pools); Metal has no f64. Integer dtypes work nowhere. f32 is the reference
+/// precision of the published figures; f16 runs but is less accurate.
+pub(crate) fn network_dtype(op: &'static str, dtype: DType, device: &Device) -> Result<()> {
+    use DType::{BF16, F16, F32, F64};
+    let (name, supported, ok) = if device.is_cpu() {
+        ("CPU", "F32, F64, F16", matches!(dtype, F32 | F64 | F16))
+    } else if device.is_cuda() {
+        ("CUDA device", "F32, F64, F16, BF16", matches!(dtype, F32 | F64 | F16 | BF16))
+    } else {
+        ("Metal device", "F32, F16, BF16", matches!(dtype, F32 | F16 | BF16))
+    };
+    if ok {
+        return Ok(());
+    }
+    let reason = match dtype {
+        BF16 => "candle's CPU backend has no bf16 matmul, which its conv2d uses",
+        F64 => "candle's Metal backend has no f64 kernels",
+        _ => "candle has no matmul or conv2d kernel for it (integer and f8 dtypes)",
+    };
+    Err(LossError::UnsupportedNetworkDType { op, dtype, device: name, reason, supported })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::Device;
 
     #[test]
     fn rejects_integer_dtype_and_wrong_rank() {
@@ -112,6 +140,20 @@ mod tests {
             assert!(matches!(finite("t", "values", &t), Err(LossError::NonFinite { .. })), "{bad}");
             let h = t.to_dtype(DType::F16).unwrap();
             assert!(finite("t", "values", &h).is_err(), "f16 {bad}");
+        }
+    }
+
+    #[test]
+    fn network_dtypes_on_the_cpu() {
+        let cpu = Device::Cpu;
+        for ok in [DType::F32, DType::F64, DType::F16] {
+            assert!(network_dtype("t", ok, &cpu).is_ok(), "{ok:?}");
+        }
+        for bad in [DType::BF16, DType::U8, DType::U32, DType::I64] {
+            let err = network_dtype("Net::new", bad, &cpu).unwrap_err();
+            assert!(matches!(err, LossError::UnsupportedNetworkDType { dtype, .. } if dtype == bad), "{err:?}");
+            let msg = err.to_string();
+            assert!(msg.contains("Net::new") && msg.contains(&format!("{bad:?}")) && msg.contains("CPU"), "{msg}");
         }
     }
 }

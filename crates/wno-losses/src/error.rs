@@ -169,6 +169,22 @@ pub enum LossError {
         /// What is wrong with it, and the shape of the features it comes from.
         problem: String,
     },
+    /// A network cannot compute in the requested dtype on the requested device: candle has no
+    /// kernel for one of its operations there (integer dtypes anywhere; bf16 matrix products,
+    /// hence convolutions, on the CPU).
+    #[error("{op}: cannot compute in dtype {dtype:?} on the {device}: {reason} (supported there: {supported})")]
+    UnsupportedNetworkDType {
+        /// The constructor that was called.
+        op: &'static str,
+        /// The requested dtype.
+        dtype: DType,
+        /// The device, in words ("CPU", "CUDA device", ...).
+        device: &'static str,
+        /// Which operation has no kernel for it.
+        reason: &'static str,
+        /// The dtypes that do work on that device.
+        supported: &'static str,
+    },
     /// An error from a candle tensor operation.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

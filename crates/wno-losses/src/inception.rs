@@ -295,6 +295,11 @@ impl Branch {
 /// is never computed offline without the file. The network is frozen: inputs and weights are
 /// detached, and no gradient flows.
 ///
+/// Dtypes: f32 (the reference), f64 and f16 on the CPU; bf16 too on CUDA (candle's CPU backend
+/// has no bf16 matmul). The constructors reject anything else up front with
+/// [`LossError::UnsupportedNetworkDType`] (before reading or downloading weights) instead of
+/// failing at the first forward pass.
+///
 /// Cost: about 5.7 G multiply-adds per image whatever its size (it always runs at 299x299),
 /// roughly 0.8 s per image on a 2-core CPU. Memory grows with the batch (the largest im2col
 /// buffer, `Conv2d_2b_3x3`'s, is 25 MB per image in f32).
@@ -343,7 +348,12 @@ impl InceptionV3Fid {
 
     /// Builds the network from the tensors of `vb` (names as in [`tensor_names`](Self::tensor_names)),
     /// computing in `vb`'s dtype on its device.
+    ///
+    /// # Errors
+    /// [`LossError::UnsupportedNetworkDType`] for a dtype the device cannot run (see the type
+    /// docs), then missing tensors and candle errors.
     pub fn new(vb: VarBuilder) -> Result<Self> {
+        crate::check::network_dtype("InceptionV3Fid::new", vb.dtype(), vb.device())?;
         let stem = stem_specs().iter().map(|s| Conv::load(s, &vb)).collect::<Result<Vec<_>>>()?;
         let mut mixed = Vec::new();
         for block in mixed_specs() {
@@ -362,15 +372,19 @@ impl InceptionV3Fid {
     /// formats are both read), or a safetensors file with the same tensor names. The format is
     /// recognised from the content; extra tensors (`fc.*`, `num_batches_tracked`) are ignored,
     /// and a missing or mis-shaped tensor is reported by name with both shapes.
+    /// An unsupported `dtype` is rejected before the file is read.
     pub fn from_file(path: impl AsRef<Path>, dtype: DType, device: &Device) -> Result<Self> {
+        crate::check::network_dtype("InceptionV3Fid::from_file", dtype, device)?;
         let vb = crate::weights::checked_var_builder(path.as_ref(), &Self::tensor_names(), dtype, device)?;
         Self::new(vb)
     }
 
     /// Loads the weights through the Hugging Face Hub (cache first; see
     /// [`crate::HubWeights::fid_inception`] for the default copy and
-    /// [`crate::HubWeights::resolve`] for the offline behaviour).
+    /// [`crate::HubWeights::resolve`] for the offline behaviour). An unsupported `dtype` is
+    /// rejected before anything is looked up or downloaded.
     pub fn from_hub(hub: &crate::HubWeights, dtype: DType, device: &Device) -> Result<Self> {
+        crate::check::network_dtype("InceptionV3Fid::from_hub", dtype, device)?;
         Self::from_file(hub.resolve()?, dtype, device)
     }
 

@@ -41,6 +41,7 @@ impl Lpips {
     /// Builds LPIPS from `features.N.*` and `lin{k}.model.1.weight` tensors of `vb`.
     /// `cfg.last_tap` must be relu5_3 (all five taps are used).
     pub fn new(cfg: &Vgg16Config, vb: VarBuilder) -> Result<Self> {
+        crate::check::network_dtype("Lpips::new", vb.dtype(), vb.device())?;
         if cfg.last_tap != VggTap::Relu5_3 {
             return Err(crate::LossError::InvalidConfig {
                 op: "Lpips",
@@ -63,8 +64,10 @@ impl Lpips {
     }
 
     /// Loads the VGG16 backbone and the heads from one safetensors file holding both
-    /// (e.g. the project's `vgg16_lpips.safetensors`).
+    /// (e.g. the project's `vgg16_lpips.safetensors`). Dtypes as [`Vgg16`]'s, checked before
+    /// the file is read.
     pub fn from_safetensors(path: impl AsRef<std::path::Path>, dtype: DType, device: &Device) -> Result<Self> {
+        crate::check::network_dtype("Lpips::from_safetensors", dtype, device)?;
         let cfg = Vgg16Config::default();
         let mut needed = cfg.tensor_names();
         needed.extend(Self::head_names(&cfg));

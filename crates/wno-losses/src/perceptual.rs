@@ -11,7 +11,8 @@ use crate::vgg::{Vgg16, Vgg16Config, VggTap};
 /// `[0, 1]` images (DESIGN.md §2). Only the first three VGG16 stages are loaded and run.
 ///
 /// The target branch runs on a detached input and builds no graph; gradients flow to `pred`
-/// only, and the VGG weights are frozen.
+/// only, and the VGG weights are frozen. Dtypes as [`Vgg16`]'s: the constructors reject one the
+/// device cannot run with [`crate::LossError::UnsupportedNetworkDType`].
 ///
 /// ```
 /// # use candle_core::{DType, Device, Tensor};
@@ -37,6 +38,7 @@ impl Perceptual {
 
     /// Builds the loss from `features.N.*` tensors (`cfg.last_tap` must be at least relu3_3).
     pub fn new(cfg: &Vgg16Config, vb: VarBuilder) -> Result<Self> {
+        crate::check::network_dtype("Perceptual::new", vb.dtype(), vb.device())?;
         Self::from_vgg(Vgg16::new(cfg, vb)?)
     }
 
@@ -53,11 +55,13 @@ impl Perceptual {
 
     /// Loads torchvision VGG16 weights (up to relu3_3) from a local safetensors file.
     pub fn from_safetensors(path: impl AsRef<std::path::Path>, dtype: DType, device: &Device) -> Result<Self> {
+        crate::check::network_dtype("Perceptual::from_safetensors", dtype, device)?;
         Self::from_vgg(Vgg16::from_safetensors(path, &Self::config(), dtype, device)?)
     }
 
     /// Loads torchvision VGG16 weights from the Hub (`timm/vgg16.tv_in1k` by default).
     pub fn from_hub(hub: &crate::HubWeights, dtype: DType, device: &Device) -> Result<Self> {
+        crate::check::network_dtype("Perceptual::from_hub", dtype, device)?;
         Self::from_vgg(Vgg16::from_hub(hub, &Self::config(), dtype, device)?)
     }
 

@@ -91,6 +91,10 @@ impl Vgg16Config {
 /// accumulate gradients even if the `VarBuilder` is backed by a `VarMap`; gradients still flow
 /// to the input.
 ///
+/// Dtypes: f32, f64 and f16 on the CPU, bf16 too on CUDA (candle's CPU backend has no bf16
+/// matmul); the constructors reject anything else with [`LossError::UnsupportedNetworkDType`]
+/// before reading weights.
+///
 /// ```
 /// # use candle_core::{DType, Device, Tensor};
 /// use candle_nn::{VarBuilder, VarMap};
@@ -113,8 +117,11 @@ pub struct Vgg16 {
 }
 
 impl Vgg16 {
-    /// Builds the network from `features.N.{weight,bias}` tensors of `vb`.
+    /// Builds the network from `features.N.{weight,bias}` tensors of `vb`, in its dtype on its
+    /// device ([`LossError::UnsupportedNetworkDType`] for one that cannot run there, see the
+    /// type docs).
     pub fn new(cfg: &Vgg16Config, vb: VarBuilder) -> Result<Self> {
+        crate::check::network_dtype("Vgg16::new", vb.dtype(), vb.device())?;
         if cfg.widths.iter().any(|w| *w == 0) {
             return Err(LossError::InvalidConfig {
                 op: "Vgg16Config",
@@ -153,6 +160,7 @@ impl Vgg16 {
         dtype: DType,
         device: &Device,
     ) -> Result<Self> {
+        crate::check::network_dtype("Vgg16::from_safetensors", dtype, device)?;
         let vb = crate::weights::checked_var_builder(path.as_ref(), &cfg.tensor_names(), dtype, device)?;
         Self::new(cfg, vb)
     }
@@ -165,6 +173,7 @@ impl Vgg16 {
         dtype: DType,
         device: &Device,
     ) -> Result<Self> {
+        crate::check::network_dtype("Vgg16::from_hub", dtype, device)?;
         Self::from_safetensors(hub.resolve()?, cfg, dtype, device)
     }
 

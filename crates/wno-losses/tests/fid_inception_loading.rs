@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use wno_losses::{fid_inception_features, frechet_distance, InceptionV3Fid, LossError};
+use wno_losses::{fid_inception_features, frechet_distance, HubWeights, InceptionV3Fid, LossError};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -66,6 +66,68 @@ fn safetensors_weights_load_and_bad_files_are_named_errors() {
     std::fs::write(&junk, b"<html>not a checkpoint</html>").unwrap();
     let err = InceptionV3Fid::from_file(&junk, DType::F32, &dev).unwrap_err();
     assert!(matches!(err, LossError::BadWeightFile { format: "safetensors", .. }), "{err:?}");
+}
+
+#[test]
+fn pytorch_files_of_both_formats_are_read() {
+    for name in ["pth_legacy.pth", "pth_zip.pth"] {
+        let err = InceptionV3Fid::from_file(fixture(name), DType::F32, &Device::Cpu).unwrap_err();
+        assert!(matches!(err, LossError::MissingTensor { .. }), "{name}: {err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("Conv2d_1a_3x3.conv.weight") && msg.contains("[32, 3, 3, 3]") && msg.contains(name), "{msg}");
+    }
+    // A truncated legacy file is a format error naming the file, at any cut.
+    let data = std::fs::read(fixture("pth_legacy.pth")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pth");
+    for len in [20, data.len() / 2, data.len() - 1] {
+        std::fs::write(&cut, &data[..len]).unwrap();
+        let err = InceptionV3Fid::from_file(&cut, DType::F32, &Device::Cpu).unwrap_err();
+        assert!(matches!(err, LossError::BadWeightFile { format: "PyTorch .pth", .. }), "cut at {len}: {err:?}");
+        assert!(err.to_string().contains("cut.pth"), "{err}");
+    }
+}
+
+#[test]
+fn rejects_bad_input_and_batch() {
+    let net = InceptionV3Fid::new(VarBuilder::zeros(DType::F32, &Device::Cpu)).unwrap();
+    let gray = Tensor::zeros((1, 1, 8, 8), DType::F32, &Device::Cpu).unwrap();
+    assert!(matches!(net.pool3(&gray), Err(LossError::BadShape { .. })));
+    let ints = Tensor::zeros((1, 3, 8, 8), DType::U8, &Device::Cpu).unwrap();
+    assert!(matches!(net.pool3(&ints), Err(LossError::UnsupportedDType { .. })));
+    let x = Tensor::zeros((2, 3, 8, 8), DType::F32, &Device::Cpu).unwrap();
+    assert!(matches!(fid_inception_features(&net, &x, 0), Err(LossError::InvalidConfig { .. })));
+    // f64 input to an f32 network is converted.
+    assert_eq!(net.pool3(&x.to_dtype(DType::F64).unwrap()).unwrap().dtype(), DType::F32);
+}
+
+/// A dtype candle cannot run on the CPU (bf16: no matmul kernel; integers) is rejected by every
+/// constructor before any weight is read or looked up; f16 and f64 run.
+#[test]
+fn constructors_reject_dtypes_the_device_cannot_run() {
+    let dev = Device::Cpu;
+    let dir = tempfile::tempdir().unwrap();
+    // Never created: the dtype is checked first.
+    let file = dir.path().join("never-read.pth");
+    let hub = HubWeights { repo: "nobody/nothing".into(), filename: "x.pth".into(), revision: None, offline: true };
+    for dtype in [DType::BF16, DType::F8E4M3, DType::U8, DType::U32, DType::I64] {
+        let errs = [
+            ("InceptionV3Fid::new", InceptionV3Fid::new(VarBuilder::zeros(dtype, &dev)).unwrap_err()),
+            ("InceptionV3Fid::from_file", InceptionV3Fid::from_file(&file, dtype, &dev).unwrap_err()),
+            ("InceptionV3Fid::from_hub", InceptionV3Fid::from_hub(&hub, dtype, &dev).unwrap_err()),
+        ];
+        for (op, err) in errs {
+            assert!(matches!(err, LossError::UnsupportedNetworkDType { dtype: d, .. } if d == dtype), "{op} {dtype:?}: {err:?}");
+            let msg = err.to_string();
+            assert!(msg.starts_with(op) && msg.contains(&format!("{dtype:?}")) && msg.contains("CPU"), "{msg}");
+        }
+    }
+    let x = common::fid::images(&[1], 8, 8, DType::F32);
+    for dtype in [DType::F16, DType::F64] {
+        let net = InceptionV3Fid::new(VarBuilder::zeros(dtype, &dev)).unwrap();
+        let f = net.pool3(&x).unwrap();
+        assert_eq!((f.dims(), f.dtype()), (&[1, 2048][..], dtype));
+    }
 }
 
 #[test]

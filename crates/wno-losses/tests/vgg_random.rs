@@ -266,3 +266,40 @@ fn gemm_backward_conv2d_matches_candle() {
     assert!(wno_losses::conv2d(&x.flatten_all().unwrap(), &frozen, None, 1, 1).is_err());
 }
 
+
+/// A dtype candle cannot run on the CPU (bf16: no matmul kernel; integers) is rejected by every
+/// constructor before any weight is read or looked up, not at the first forward pass; f16 and
+/// f64 run.
+#[test]
+fn constructors_reject_dtypes_the_device_cannot_run() {
+    let dev = Device::Cpu;
+    let dir = tempfile::tempdir().unwrap();
+    // Never created: the dtype is checked first.
+    let file = dir.path().join("never-read.safetensors");
+    let hub = wno_losses::HubWeights { repo: "nobody/nothing".into(), filename: "x.safetensors".into(), revision: None, offline: true };
+    let cfg = small_config(VggTap::Relu5_3);
+    for dtype in [DType::BF16, DType::U8, DType::I64] {
+        let vb = || VarBuilder::zeros(dtype, &dev);
+        let errs = [
+            ("Vgg16::new", Vgg16::new(&cfg, vb()).unwrap_err()),
+            ("Vgg16::from_safetensors", Vgg16::from_safetensors(&file, &cfg, dtype, &dev).unwrap_err()),
+            ("Vgg16::from_hub", Vgg16::from_hub(&hub, &cfg, dtype, &dev).unwrap_err()),
+            ("Lpips::new", Lpips::new(&cfg, vb()).unwrap_err()),
+            ("Lpips::from_safetensors", Lpips::from_safetensors(&file, dtype, &dev).unwrap_err()),
+            ("Perceptual::new", Perceptual::new(&cfg, vb()).unwrap_err()),
+            ("Perceptual::from_safetensors", Perceptual::from_safetensors(&file, dtype, &dev).unwrap_err()),
+            ("Perceptual::from_hub", Perceptual::from_hub(&hub, dtype, &dev).unwrap_err()),
+        ];
+        for (op, err) in errs {
+            assert!(matches!(err, LossError::UnsupportedNetworkDType { dtype: d, .. } if d == dtype), "{op} {dtype:?}: {err:?}");
+            let msg = err.to_string();
+            assert!(msg.starts_with(op) && msg.contains(&format!("{dtype:?}")) && msg.contains("CPU"), "{msg}");
+        }
+    }
+    let x = images(1, 16, 16, 0.0, DType::F32);
+    for dtype in [DType::F16, DType::F64] {
+        let vgg = Vgg16::new(&cfg, VarBuilder::zeros(dtype, &dev)).unwrap();
+        let taps = vgg.features(&x.to_dtype(dtype).unwrap()).unwrap();
+        assert_eq!((taps.len(), taps[4].dtype()), (5, dtype));
+    }
+}
