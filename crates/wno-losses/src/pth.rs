@@ -50,6 +50,52 @@ impl PthFormat {
     }
 }
 
+/// `bytes` as space-separated hex pairs.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+/// What the two formats start with, in words, for error messages.
+fn expected_magic() -> String {
+    format!(
+        "a PyTorch .pth file starts with `{}` (zip archive, PyTorch >= 1.6) or `{}` (the {}-byte magic number of the \
+         legacy torch.save format)",
+        hex(&ZIP_MAGIC),
+        hex(&LEGACY_MAGIC),
+        LEGACY_MAGIC.len()
+    )
+}
+
+/// `Some(reason)` when `data`, too short for [`PthFormat::sniff`], is the start of one of the
+/// magic numbers: a `.pth` file cut short (no valid safetensors file is that short and starts
+/// like that).
+pub(crate) fn truncated_magic(data: &[u8]) -> Option<String> {
+    let formats = [(&LEGACY_MAGIC[..], "legacy torch.save"), (&ZIP_MAGIC[..], "zip (torch.save)")];
+    formats.into_iter().find(|(magic, _)| !data.is_empty() && data.len() < magic.len() && magic.starts_with(data)).map(|(magic, what)| {
+        format!(
+            "truncated: the file is only {} bytes long, the start of the {}-byte magic number `{}` of a {what} file",
+            data.len(),
+            magic.len(),
+            hex(magic)
+        )
+    })
+}
+
+/// Whether `path` is named like a PyTorch checkpoint (`.pth`, `.pt`).
+pub(crate) fn pth_named(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("pth") || e.eq_ignore_ascii_case("pt"))
+}
+
+/// Why `data`, named like a `.pth` file but with neither magic number, was not read: its
+/// length and first bytes against what was expected.
+pub(crate) fn unknown_magic(data: &[u8]) -> String {
+    if data.is_empty() {
+        return format!("the file is empty; {}", expected_magic());
+    }
+    let head = &data[..data.len().min(LEGACY_MAGIC.len())];
+    format!("unknown format: {} bytes starting with `{}`; {}", data.len(), hex(head), expected_magic())
+}
+
 /// Every tensor of the state dict stored in `data` (the bytes of `path`, a file of the given
 /// format), on the CPU in its stored dtype. Entries that are not tensors are skipped.
 pub(crate) fn read_state_dict(path: &Path, data: &[u8], format: PthFormat) -> Result<HashMap<String, Tensor>> {
@@ -145,7 +191,7 @@ fn read_legacy(path: &Path, data: &[u8]) -> Result<HashMap<String, Tensor>> {
             return Err(bad(format!("storage key {key:?} is not a string")));
         };
         let info = storages.get(&key).copied().ok_or_else(|| bad(format!("storage `{key}` is listed but no tensor uses it")))?;
-        let header = data.get(pos..pos + 8).ok_or_else(|| bad(format!("truncated before storage `{key}`")))?;
+        let header = pos.checked_add(8).and_then(|end| data.get(pos..end)).ok_or_else(|| bad(format!("truncated before storage `{key}`")))?;
         let mut count = [0u8; 8];
         count.copy_from_slice(header);
         let count = u64::from_le_bytes(count);
@@ -156,7 +202,7 @@ fn read_legacy(path: &Path, data: &[u8]) -> Result<HashMap<String, Tensor>> {
         let len = info.numel.checked_mul(info.dtype.size_in_bytes()).ok_or_else(|| bad(format!("storage `{key}` is too large")))?;
         let end = pos.checked_add(len).filter(|end| *end <= data.len());
         let bytes = end.map(|end| &data[pos..end]).ok_or_else(|| bad(format!("truncated in storage `{key}` ({len} bytes expected)")))?;
-        pos += len;
+        pos += len; // `pos + len` is `end`, checked above
         let storage = Tensor::from_raw_buffer(bytes, info.dtype, &[info.numel], &Device::Cpu)?;
         loaded.insert(key, storage);
     }
@@ -235,30 +281,45 @@ fn usize_of(o: &Object) -> Option<usize> {
     }
 }
 
-/// The tensor `storage.as_strided(size, stride, offset)`, as a new contiguous tensor.
+/// The tensor `storage.as_strided(size, stride, offset)`, as a new contiguous tensor. Every
+/// index computation is checked: sizes, strides and offsets come from the file, and a crafted
+/// one must not wrap around to an index inside the storage.
 fn strided_view(storage: &Tensor, r: &TensorRef) -> std::result::Result<Tensor, String> {
-    let numel: usize = r.size.iter().product();
+    let overflow = |what: &str| format!("size {:?}, stride {:?} and offset {}: {what} overflows usize", r.size, r.stride, r.offset);
+    let numel = r.size.iter().try_fold(1usize, |acc, n| acc.checked_mul(*n)).ok_or_else(|| overflow("the element count"))?;
     let storage_len = storage.dim(0).map_err(|e| e.to_string())?;
     if numel == 0 {
         return Tensor::zeros(r.size.as_slice(), storage.dtype(), &Device::Cpu).map_err(|e| e.to_string());
     }
-    let last = r.offset + r.size.iter().zip(&r.stride).map(|(n, s)| (n - 1) * s).sum::<usize>();
+    // The furthest element, offset + sum (size - 1) * stride (every size is >= 1 here).
+    let span = r.size.iter().zip(&r.stride).try_fold(0usize, |acc, (n, s)| (n - 1).checked_mul(*s).and_then(|x| acc.checked_add(x)));
+    let last = span.and_then(|s| s.checked_add(r.offset)).ok_or_else(|| overflow("the index of the last element"))?;
     if last >= storage_len {
         return Err(format!(
             "size {:?}, stride {:?} and offset {} reach element {last} of a storage of {storage_len}",
             r.size, r.stride, r.offset
         ));
     }
-    let row_major: Vec<usize> = (0..r.size.len()).map(|d| r.size[d + 1..].iter().product()).collect();
+    // Row-major strides of `size` (each at most `numel`, checked all the same).
+    let row_major = (0..r.size.len())
+        .map(|d| r.size[d + 1..].iter().try_fold(1usize, |acc, n| acc.checked_mul(*n)))
+        .collect::<Option<Vec<usize>>>()
+        .ok_or_else(|| overflow("a row-major stride"))?;
     let contiguous = r.size.iter().zip(r.stride.iter().zip(&row_major)).all(|(n, (s, c))| *n == 1 || s == c);
     let view = if contiguous {
         storage.narrow(0, r.offset, numel)
     } else {
-        // Gather the elements in row-major order of `size`.
+        // Gather the elements in row-major order of `size`; every index is at most `last`.
         let mut ids = Vec::with_capacity(numel);
         let mut index = vec![0usize; r.size.len()];
         for _ in 0..numel {
-            ids.push((r.offset + index.iter().zip(&r.stride).map(|(i, s)| i * s).sum::<usize>()) as i64);
+            let at = index
+                .iter()
+                .zip(&r.stride)
+                .try_fold(r.offset, |acc, (i, s)| i.checked_mul(*s).and_then(|x| acc.checked_add(x)))
+                .and_then(|at| i64::try_from(at).ok())
+                .ok_or_else(|| overflow("an element index"))?;
+            ids.push(at);
             for d in (0..index.len()).rev() {
                 index[d] += 1;
                 if index[d] < r.size[d] {
@@ -334,5 +395,84 @@ mod tests {
         bad[first_count] ^= 1;
         let err = read_legacy(&path, &bad).unwrap_err().to_string();
         assert!(err.contains("elements"), "{err}");
+    }
+
+    /// A legacy `torch.save` file written byte by byte: one f32 tensor `w` with the given size,
+    /// stride and storage offset over a storage of `numel` elements `0, 1, 2, ...` (integers as
+    /// 8-byte `LONG1`, so any value up to `i64::MAX` can be written).
+    fn crafted_legacy(size: &[u64], stride: &[u64], offset: u64, numel: u64) -> Vec<u8> {
+        fn int(f: &mut Vec<u8>, v: u64) {
+            f.extend_from_slice(&[0x8a, 8]);
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        fn text(f: &mut Vec<u8>, s: &str) {
+            f.push(b'X');
+            f.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            f.extend_from_slice(s.as_bytes());
+        }
+        fn tuple(f: &mut Vec<u8>, values: &[u64]) {
+            f.push(b'(');
+            values.iter().for_each(|v| int(f, *v));
+            f.push(b't');
+        }
+        let mut f = LEGACY_MAGIC.to_vec();
+        f.extend_from_slice(b"\x80\x02M\xe9\x03.");
+        f.extend_from_slice(b"\x80\x02}(");
+        text(&mut f, "little_endian");
+        f.extend_from_slice(b"\x88u.");
+        // {'w': _rebuild_tensor_v2(('storage', FloatStorage, '0', 'cpu', numel, None), offset,
+        // size, stride, False, None)}
+        f.extend_from_slice(b"\x80\x02}(");
+        text(&mut f, "w");
+        f.extend_from_slice(b"ctorch._utils\n_rebuild_tensor_v2\n((");
+        text(&mut f, "storage");
+        f.extend_from_slice(b"ctorch\nFloatStorage\n");
+        text(&mut f, "0");
+        text(&mut f, "cpu");
+        int(&mut f, numel);
+        f.extend_from_slice(b"NtQ");
+        int(&mut f, offset);
+        tuple(&mut f, size);
+        tuple(&mut f, stride);
+        f.extend_from_slice(b"\x89NtRu.");
+        // The storage keys, then the storage.
+        f.extend_from_slice(b"\x80\x02]");
+        text(&mut f, "0");
+        f.extend_from_slice(b"a.");
+        f.extend_from_slice(&numel.to_le_bytes());
+        (0..numel).for_each(|k| f.extend_from_slice(&(k as f32).to_le_bytes()));
+        f
+    }
+
+    #[test]
+    fn crafted_views_that_overflow_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |bytes: Vec<u8>| {
+            let path = dir.path().join("crafted.pth");
+            std::fs::write(&path, &bytes).unwrap();
+            let data = std::fs::read(&path).unwrap();
+            assert_eq!(PthFormat::sniff(&data), Some(PthFormat::Legacy));
+            read_state_dict(&path, &data, PthFormat::Legacy)
+        };
+        // The writer is right: a contiguous (2, 3) and its transposed view.
+        let t = read(crafted_legacy(&[2, 3], &[3, 1], 0, 6)).unwrap();
+        assert_eq!(t["w"].to_vec2::<f32>().unwrap(), vec![vec![0.0, 1.0, 2.0], vec![3.0, 4.0, 5.0]]);
+        let t = read(crafted_legacy(&[3, 2], &[1, 3], 0, 6)).unwrap();
+        assert_eq!(t["w"].to_vec2::<f32>().unwrap(), vec![vec![0.0, 3.0], vec![1.0, 4.0], vec![2.0, 5.0]]);
+        let max = i64::MAX as u64;
+        for (size, stride, offset, what) in [
+            // 4 * 2^62 = 2^64 wraps to 0: the view would read element 0 over and over.
+            (&[5u64][..], &[1u64 << 62][..], 0, "the index of the last element"),
+            // 2 (2^63 - 1) + 2 = 2^64 wraps to 0.
+            (&[2, 2], &[max, max], 2, "the index of the last element"),
+            // 2^32 * 2^32 elements.
+            (&[1 << 32, 1 << 32], &[1, 1], 0, "the element count"),
+        ] {
+            let err = read(crafted_legacy(size, stride, offset, 6)).unwrap_err();
+            assert!(matches!(err, LossError::BadWeightFile { format: "PyTorch .pth", .. }), "{err:?}");
+            let msg = err.to_string();
+            assert!(msg.contains("crafted.pth") && msg.contains("tensor `w`") && msg.contains(&format!("{what} overflows")), "{msg}");
+            assert!(msg.contains(&format!("{size:?}")) && msg.contains(&format!("{stride:?}")), "{msg}");
+        }
     }
 }

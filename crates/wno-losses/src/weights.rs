@@ -15,7 +15,9 @@ use crate::pth::{read_state_dict, PthFormat};
 /// shape (naming the first that is not), and returns a `VarBuilder` over it.
 ///
 /// The format is recognised from the content, not the extension: a PyTorch `.pth` state dict
-/// (zip or legacy `torch.save` format, see [`crate::pth`]) or else safetensors.
+/// (zip or legacy `torch.save` format, see [`crate::pth`]) or else safetensors. A file shorter
+/// than the magic number it starts with is a truncated `.pth`; a `.pth` / `.pt` file that is
+/// neither format is reported as a `.pth` with its first bytes and the expected magic numbers.
 pub(crate) fn checked_var_builder(
     path: &Path,
     needed: &[(String, Vec<usize>)],
@@ -28,11 +30,17 @@ pub(crate) fn checked_var_builder(
         check_shapes(path, needed, |name| tensors.get(name).map(|t| t.dims().to_vec()))?;
         return Ok(VarBuilder::from_tensors(tensors, dtype, device));
     }
+    let bad = |format: &'static str, reason: String| LossError::BadWeightFile { path: path.to_path_buf(), format, reason };
+    if let Some(reason) = crate::pth::truncated_magic(&data) {
+        return Err(bad("PyTorch .pth", reason));
+    }
     {
-        let st = safetensors::SafeTensors::deserialize(&data).map_err(|e| LossError::BadWeightFile {
-            path: path.to_path_buf(),
-            format: "safetensors",
-            reason: e.to_string(),
+        let st = safetensors::SafeTensors::deserialize(&data).map_err(|e| {
+            if crate::pth::pth_named(path) {
+                bad("PyTorch .pth", format!("{} (nor is it safetensors: {e})", crate::pth::unknown_magic(&data)))
+            } else {
+                bad("safetensors", e.to_string())
+            }
         })?;
         check_shapes(path, needed, |name| st.tensor(name).ok().map(|view| view.shape().to_vec()))?;
     }
