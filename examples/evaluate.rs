@@ -157,14 +157,13 @@ fn main() -> Result<()> {
     let mut nets = networks(args.vgg.as_deref(), &dev)?;
     nets.fid_inception = inception(args.fid_inception.as_deref(), &dev)?;
     let generate = args.generate.unwrap_or(1000.min(n));
-    if generate > 0 && (nets.fd_vgg.is_some() || nets.fid_inception.is_some()) && prior.is_none() {
-        println!(
-            "notice: {} holds no 4x4 prior (and no --prior given): FD-VGG16 and the Inception FID are skipped",
-            args.weights.display()
-        );
-    }
-    if nets.fid_inception.is_some() && generate == 0 {
-        println!("notice: --generate 0: the Inception FID is skipped");
+    // Name only the metrics of generated samples that were asked for (--vgg, --fid-inception).
+    if let Some(what) = nets.sample_metrics() {
+        if generate == 0 {
+            println!("notice: --generate 0: skipping {what}");
+        } else if prior.is_none() {
+            println!("notice: {} holds no 4x4 prior (and no --prior given): skipping {what}", args.weights.display());
+        }
     }
     let cfg = model.generator.config();
     println!(

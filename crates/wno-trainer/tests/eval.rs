@@ -285,9 +285,9 @@ fn lpips_and_fd_with_a_small_random_vgg() {
     // No FD network: skipped even with a prior.
     let lp_only = EvalNets { lpips: Some(lpips), fd_vgg: None, fid_inception: None };
     assert!(evaluate(&g, Some(&prior), &src, &opts, &lp_only).unwrap().fd_vgg16.is_none());
-    // generate = 1 cannot give a covariance.
-    let err = evaluate(&g, Some(&prior), &src, &EvalOptions { generate: 1, ..opts }, &nets).unwrap_err();
-    assert!(err.to_string().contains("at least 2"), "{err}");
+    // generate = 1 cannot give a covariance; the error names only the metric asked for.
+    let err = evaluate(&g, Some(&prior), &src, &EvalOptions { generate: 1, ..opts }, &nets).unwrap_err().to_string();
+    assert!(err.contains("at least 2") && err.contains("FD-VGG16") && !err.contains("Inception"), "{err}");
 }
 
 /// The Inception FID rides on the FD-VGG16 samples: same generated images, same FD-VGG16 with
@@ -324,6 +324,12 @@ fn inception_fid_is_optional_and_shares_the_generated_samples() {
     assert_eq!((c.fid_inception, c.fd_vgg16, c.fd_samples), (Some(0.0), None, 3));
     let d = evaluate(&g, None, &src, &opts, &only).unwrap();
     assert_eq!((d.fid_inception, d.fd_samples), (None, 0));
+    // generate = 1 without a VGG16: the error is about the Inception FID only.
+    let err = evaluate(&g, Some(&prior), &src, &EvalOptions { generate: 1, ..opts.clone() }, &only).unwrap_err().to_string();
+    assert!(err.contains("at least 2") && err.contains("the Inception FID") && !err.contains("FD-VGG16"), "{err}");
+    let both_msg = both.sample_metrics().unwrap();
+    assert!(both_msg.contains("FD-VGG16") && both_msg.contains("Inception FID"), "{both_msg}");
+    assert_eq!(EvalNets::default().sample_metrics(), None);
 }
 
 #[test]

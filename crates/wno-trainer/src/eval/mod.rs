@@ -104,6 +104,25 @@ pub struct EvalNets {
     pub fid_inception: Option<InceptionV3Fid>,
 }
 
+impl EvalNets {
+    /// The metrics of generated samples that these networks give, in words for messages:
+    /// `"FD-VGG16"`, `"the Inception FID"`, both joined by "and", or `None` without either
+    /// network.
+    ///
+    /// ```
+    /// let nets = wno_trainer::eval::EvalNets::default();
+    /// assert_eq!(nets.sample_metrics(), None);
+    /// ```
+    pub fn sample_metrics(&self) -> Option<&'static str> {
+        match (self.fd_vgg.is_some(), self.fid_inception.is_some()) {
+            (true, true) => Some("FD-VGG16 and the Inception FID"),
+            (true, false) => Some("FD-VGG16"),
+            (false, true) => Some("the Inception FID"),
+            (false, false) => None,
+        }
+    }
+}
+
 /// Every number of DESIGN.md section 3. Serialises to the JSON that the `evaluate` example
 /// writes and the trainer logs in `metrics.jsonl`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -393,12 +412,13 @@ pub fn evaluate(generator: &Generator, prior: Option<&Prior4x4>, source: &dyn Im
         ));
     }
     let gen_nets = (nets.fd_vgg.as_ref(), nets.fid_inception.as_ref());
-    let do_fd = opts.generate > 0 && prior.is_some() && (gen_nets.0.is_some() || gen_nets.1.is_some());
-    if do_fd && (opts.generate < 2 || n < 2) {
+    let metrics = nets.sample_metrics().filter(|_| opts.generate > 0 && prior.is_some());
+    let do_fd = metrics.is_some();
+    if let Some(what) = metrics.filter(|_| opts.generate < 2 || n < 2) {
         return Err(TrainerError::invalid(
             OP,
             format!(
-                "FD-VGG16 and the Inception FID need at least 2 generated and 2 real images, got {} and {n} (set generate to 0 to skip them)",
+                "{what}: at least 2 generated and 2 real images are needed, got {} and {n} (set generate to 0 to skip)",
                 opts.generate
             ),
         ));
