@@ -1,8 +1,8 @@
 //! CUDA launches of `kernels/haar.cu` (compiled to PTX by `build.rs` with feature `cuda`).
 
+use candle_core::backend::BackendStorage as _;
 use candle_core::cuda_backend::cudarc::driver::{LaunchConfig, PushKernelArg};
 use candle_core::cuda_backend::{CudaDType, WrapErr};
-use candle_core::backend::BackendStorage as _;
 use candle_core::{CudaStorage, DType, Layout, Result, Shape};
 use half::{bf16, f16};
 

@@ -20,6 +20,10 @@
 //! inverse takes the size to crop back to, so `idwt2d(&dwt2d(x)?, H, W)` is `x` for every size.
 //! Supported dtypes: f32, f64, f16 and bf16 (the half types accumulate in f32).
 //!
+//! The CPU kernels are memory-bound; how they treat large outputs (transparent huge pages for
+//! fresh memory, streaming stores for reused memory) is set by [`CpuOutputPolicy`] and never
+//! changes a value.
+//!
 //! ```
 //! use candle_core::{Device, Tensor, Var};
 //! let x = Var::from_tensor(&Tensor::randn(0f32, 1., (2, 3, 8, 8), &Device::Cpu)?)?;
@@ -39,9 +43,13 @@ mod elem;
 mod error;
 mod multilevel;
 mod ops;
+mod output;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 mod validate;
 
 pub use band::Band;
 pub use error::{Result, WaveletError};
 pub use multilevel::{wavedec2, waverec2, Dwt2d, WaveletPyramid};
 pub use ops::{dwt2d, idwt2d};
+pub use output::{cpu_output_policy, set_cpu_output_policy, CpuOutputPolicy};
