@@ -12,8 +12,11 @@
 //! - **Reused pages** (the allocator handed back freed memory): a regular store first reads the
 //!   destination line from memory (read for ownership), so each output byte costs two bytes of
 //!   traffic. Streaming stores skip that read and do not evict the working set for an output that
-//!   does not fit in the cache anyway: about 2x faster at 50 MB. Below the size of a last-level
-//!   cache the output is better left in the cache for the next op, so they are used from 32 MiB.
+//!   does not fit in the cache anyway: about 2x faster at 50 MB on a CPU with a 32 MiB L3. An
+//!   output that fits in the last-level cache is better left there for the next op (the same
+//!   50 MB forward is 2.2x *slower* with streaming stores on a CPU with a 260 MiB L3), so they
+//!   are used only from the size of the last-level cache (read from Linux's sysfs), and at least
+//!   32 MiB.
 //!
 //! Which case applies is read from the page tables (`mincore` on three pages). Both are on by
 //! default and can be switched off with [`set_cpu_output_policy`] or the environment (see
@@ -43,8 +46,9 @@ pub struct CpuOutputPolicy {
     /// interior) for outputs of at least 4 MiB whose pages are not mapped yet. Has no effect
     /// where THP is disabled (`/sys/kernel/mm/transparent_hugepage/enabled` = `never`).
     pub huge_pages: bool,
-    /// x86-64, f32 with contiguous rows of a multiple of 4 outputs: write outputs of at least
-    /// 32 MiB that land in already-mapped memory with streaming (non-temporal) stores.
+    /// x86-64, f32 with contiguous rows of a multiple of 4 outputs: write outputs that land in
+    /// already-mapped memory and are at least as large as the last-level cache (and 32 MiB) with
+    /// streaming (non-temporal) stores.
     pub streaming_stores: bool,
 }
 
@@ -119,10 +123,38 @@ fn parse_switch(value: &str) -> Option<bool> {
 
 /// Fresh outputs at least this large get huge pages (room for at least one aligned 2 MiB page).
 const HUGE_MIN_BYTES: usize = 4 << 20;
-/// Reused outputs at least this large (the last-level cache of common server CPUs; 32 MiB on the
-/// CI machine) get streaming stores. Smaller ones usually stay cached for the next op, where
-/// streaming stores were measured 2x slower (16 MB).
-const STREAM_MIN_BYTES: usize = 32 << 20;
+/// Reused outputs get streaming stores from the size of the last-level cache, and never below
+/// this (the last-level cache of common server CPUs; also the size assumed where it cannot be
+/// read). Outputs that fit in the cache usually stay there for the next op, where streaming
+/// stores were measured 2x slower (16 MB on a 32 MiB L3, 50 MB on a 260 MiB L3).
+const STREAM_FLOOR_BYTES: usize = 32 << 20;
+
+/// The smallest reused output written with streaming stores: the last-level cache, at least
+/// [`STREAM_FLOOR_BYTES`]. Read once.
+fn stream_min_bytes() -> usize {
+    static MIN: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MIN.get_or_init(|| {
+        sys::last_level_cache_bytes().map_or(STREAM_FLOOR_BYTES, |llc| llc.max(STREAM_FLOOR_BYTES))
+    })
+}
+
+/// A sysfs cache size (`32768K`, `260M`, `1G` or a plain number of bytes), in bytes.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn parse_cache_size(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let shift = match unit {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => return None,
+    };
+    digits.parse::<usize>().ok()?.checked_mul(1 << shift)
+}
 
 /// Prepares the uninitialised output `buf` under the current policy, before the kernels write
 /// it: asks for huge pages if it is large and fresh, and returns whether the kernels should write
@@ -138,7 +170,7 @@ pub(crate) fn prepare<T>(buf: &mut [MaybeUninit<T>]) -> bool {
     }
     let ptr = buf.as_mut_ptr().cast::<u8>();
     if sys::resident(ptr, bytes) {
-        policy.streaming_stores && bytes >= STREAM_MIN_BYTES && cfg!(target_arch = "x86_64")
+        policy.streaming_stores && cfg!(target_arch = "x86_64") && bytes >= stream_min_bytes()
     } else {
         if policy.huge_pages {
             sys::advise_huge_pages(ptr, bytes);
@@ -186,6 +218,26 @@ mod sys {
             })
     }
 
+    /// The size of the highest-level data or unified cache of CPU 0, from
+    /// `/sys/devices/system/cpu/cpu0/cache/index*/{level,type,size}`; `None` if unreadable.
+    pub(super) fn last_level_cache_bytes() -> Option<usize> {
+        let dir = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
+        let read = |path: std::path::PathBuf| std::fs::read_to_string(path).ok();
+        dir.filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with("index"))
+            .filter_map(|e| {
+                let path = e.path();
+                let level: u32 = read(path.join("level"))?.trim().parse().ok()?;
+                let kind = read(path.join("type"))?;
+                if kind.trim() == "Instruction" {
+                    return None;
+                }
+                Some((level, super::parse_cache_size(&read(path.join("size"))?)?))
+            })
+            .max()
+            .map(|(_, bytes)| bytes)
+    }
+
     /// `madvise(MADV_HUGEPAGE)` on the 2 MiB-aligned interior of `[ptr, ptr + len)`, so that
     /// no page shared with a neighbouring allocation changes. A hint: failure is ignored.
     pub(super) fn advise_huge_pages(ptr: *mut u8, len: usize) {
@@ -213,6 +265,10 @@ mod sys {
     }
 
     pub(super) fn advise_huge_pages(_ptr: *mut u8, _len: usize) {}
+
+    pub(super) fn last_level_cache_bytes() -> Option<usize> {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -242,6 +298,27 @@ mod tests {
                 };
                 assert_eq!(decode(encode(p)), p);
             }
+        }
+    }
+
+    #[test]
+    fn cache_sizes_parse_like_sysfs_writes_them() {
+        assert_eq!(parse_cache_size("32768K\n"), Some(32 << 20));
+        assert_eq!(parse_cache_size("260M"), Some(260 << 20));
+        assert_eq!(parse_cache_size("1G"), Some(1 << 30));
+        assert_eq!(parse_cache_size("512"), Some(512));
+        for bad in ["", "K", "12Q", "-1K", "99999999999999999999G"] {
+            assert_eq!(parse_cache_size(bad), None, "{bad:?}");
+        }
+    }
+
+    /// The threshold is the last-level cache where it can be read, never below the floor.
+    #[test]
+    fn streaming_starts_at_the_last_level_cache() {
+        let min = stream_min_bytes();
+        assert!(min >= STREAM_FLOOR_BYTES);
+        if let Some(llc) = sys::last_level_cache_bytes() {
+            assert_eq!(min, llc.max(STREAM_FLOOR_BYTES));
         }
     }
 
@@ -275,11 +352,15 @@ mod tests {
         }
         let mut small = vec![MaybeUninit::new(0f32); 1024];
         assert!(!prepare(&mut small));
-        // 40 MiB already written: reused memory, streamed where the policy and CPU allow.
-        // (Written element by element: `vec![0.0; n]` may come from calloc, untouched.)
-        let mut used: Vec<MaybeUninit<f32>> =
-            (0..10 << 20).map(|i| MaybeUninit::new(i as f32)).collect();
-        let expect = cfg!(target_arch = "x86_64") && cpu_output_policy().streaming_stores;
-        assert_eq!(prepare(&mut used), expect);
+        // Already written: reused memory, streamed where the policy and CPU allow and when
+        // larger than the last-level cache. (Written element by element: `vec![0.0; n]` may
+        // come from calloc, untouched.)
+        let streams = cfg!(target_arch = "x86_64") && cpu_output_policy().streaming_stores;
+        let min = stream_min_bytes();
+        for (bytes, large) in [(min - 4096, false), (min, true)] {
+            let mut used: Vec<MaybeUninit<f32>> =
+                (0..bytes / 4).map(|i| MaybeUninit::new(i as f32)).collect();
+            assert_eq!(prepare(&mut used), streams && large, "{bytes} bytes");
+        }
     }
 }

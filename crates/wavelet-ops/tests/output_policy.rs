@@ -1,6 +1,9 @@
 //! The output policy (huge pages for fresh outputs, streaming stores for reused ones) changes
-//! speed only: every combination gives bit-identical transforms, on outputs large enough
-//! (>= 32 MiB) for both to apply. Its own test binary, because the policy is process-wide.
+//! speed only: every combination gives bit-identical transforms, on outputs of 33.5 MB (huge
+//! pages from 4 MiB; streaming stores from the last-level cache, at least 32 MiB, so they apply
+//! here only where that cache is at most 33.5 MB: the streaming kernels themselves are checked
+//! bit for bit with streaming forced on, in `src/cpu.rs`). Its own test binary, because the
+//! policy is process-wide.
 
 use candle_core::{Device, Tensor};
 use wavelet_ops::{cpu_output_policy, dwt2d, idwt2d, set_cpu_output_policy, CpuOutputPolicy};
@@ -17,7 +20,7 @@ fn every_policy_gives_the_same_bits() {
     let regimes = [false, true];
     #[cfg(not(target_os = "linux"))]
     let regimes = [false];
-    // (2, 64, 256, 256) f32 is 33.5 MB, above both thresholds; 256 columns take the SIMD rows.
+    // (2, 64, 256, 256) f32 is 33.5 MB (see above); 256 columns take the SIMD rows.
     let x = Tensor::randn(0f32, 1., (2, 64, 256, 256), &Device::Cpu).unwrap();
     set_cpu_output_policy(CpuOutputPolicy {
         huge_pages: false,
