@@ -50,6 +50,11 @@ mod validate;
 
 pub use band::Band;
 pub use error::{Result, WaveletError};
-pub use multilevel::{wavedec2, waverec2, Dwt2d, WaveletPyramid};
+pub use multilevel::{wavedec2, waverec2, Dwt2d, WaveletPyramid, MAX_LEVELS};
 pub use ops::{dwt2d, idwt2d};
 pub use output::{cpu_output_policy, set_cpu_output_policy, CpuOutputPolicy};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -3,7 +3,7 @@
 use crate::band::Band;
 use crate::error::{Result, WaveletError};
 use crate::ops::{dwt2d, idwt2d};
-use crate::validate::{check_bands, check_float};
+use crate::validate::{check_bands, check_float, fits};
 use candle_core::Tensor;
 
 /// A `J`-level 2-D Haar decomposition.
@@ -36,10 +36,15 @@ impl WaveletPyramid {
     }
 }
 
+/// The most levels [`wavedec2`] and [`Dwt2d`] accept: every size a tensor can have reaches 1x1
+/// within 63 levels, so more would only repeat 1x1 levels.
+pub const MAX_LEVELS: usize = 64;
+
 /// `J`-level 2-D Haar DWT of `x` `(B, C, H, W)`, mode `zero` (pywt's `wavedec2`).
 ///
 /// Level `j + 1` is the one-level DWT of level `j`'s LL band. Every level is differentiable.
-/// Levels may go on past 1x1 (as pywt allows): the approximation then stays 1x1.
+/// Levels may go on past 1x1 (as pywt allows), up to [`MAX_LEVELS`]: the approximation then
+/// stays 1x1.
 ///
 /// ```
 /// use candle_core::{Device, Tensor};
@@ -53,15 +58,14 @@ impl WaveletPyramid {
 /// ```
 ///
 /// # Errors
-/// [`WaveletError::Pyramid`] when `levels == 0`, otherwise as [`dwt2d`].
+/// [`WaveletError::Pyramid`] when `levels` is 0 or above [`MAX_LEVELS`], otherwise as [`dwt2d`].
 pub fn wavedec2(x: &Tensor, levels: usize) -> Result<WaveletPyramid> {
     const OP: &str = "wavedec2";
-    if levels == 0 {
-        return Err(WaveletError::Pyramid {
-            op: OP,
-            reason: format!("levels must be >= 1, got 0 (input shape {:?})", x.dims()),
-        });
-    }
+    check_levels(
+        OP,
+        levels,
+        &format!(" (input shape {:?}, {:?})", x.dims(), x.dtype()),
+    )?;
     check_float(OP, x, 4, "(B, C, H, W)")?;
     let mut approx = x.clone();
     let mut details = Vec::with_capacity(levels);
@@ -88,6 +92,17 @@ pub fn wavedec2(x: &Tensor, levels: usize) -> Result<WaveletPyramid> {
     })
 }
 
+/// `levels` must be in `1..=MAX_LEVELS`; `what` ends the message (the input, if any).
+fn check_levels(op: &'static str, levels: usize, what: &str) -> Result<()> {
+    if (1..=MAX_LEVELS).contains(&levels) {
+        return Ok(());
+    }
+    Err(WaveletError::Pyramid {
+        op,
+        reason: format!("levels must be in 1..={MAX_LEVELS}, got {levels}{what}"),
+    })
+}
+
 /// Reconstruction from a [`WaveletPyramid`] (pywt's `waverec2`), cropping each level back to its
 /// recorded size. `waverec2(&wavedec2(x, J)?)` equals `x` up to rounding.
 ///
@@ -100,8 +115,10 @@ pub fn wavedec2(x: &Tensor, levels: usize) -> Result<WaveletPyramid> {
 /// ```
 ///
 /// # Errors
-/// [`WaveletError::Pyramid`] when the parts do not fit together (counts, batch/channel or band
-/// sizes), otherwise as [`idwt2d`].
+/// [`WaveletError::Pyramid`] when the parts do not fit together (level counts, dtypes, devices,
+/// batch/channel or band sizes, or a recorded size the bands cannot reconstruct), naming the
+/// level; rank, dtype and band-axis errors as for [`idwt2d`]. Everything is checked before any
+/// computation.
 pub fn waverec2(pyramid: &WaveletPyramid) -> Result<Tensor> {
     const OP: &str = "waverec2";
     let WaveletPyramid {
@@ -109,26 +126,68 @@ pub fn waverec2(pyramid: &WaveletPyramid) -> Result<Tensor> {
         details,
         sizes,
     } = pyramid;
-    if details.is_empty() || details.len() != sizes.len() {
+    let at = format!(
+        " (approximation shape {:?}, {:?})",
+        approx.dims(),
+        approx.dtype()
+    );
+    if details.len() != sizes.len() {
         return Err(WaveletError::Pyramid {
             op: OP,
-            reason: format!("need one size per detail level and at least one level, got {} details and {} sizes", details.len(), sizes.len()),
+            reason: format!(
+                "need one size per detail level, got {} details and {} sizes{at}",
+                details.len(),
+                sizes.len()
+            ),
         });
     }
+    check_levels(OP, details.len(), &at)?;
     check_float(OP, approx, 4, "(B, C, h, w)")?;
-    let mut current = approx.clone();
+    // The approximation each level starts from: its shape, coarsest level first.
+    let mut a = approx.dims().to_vec();
     for (level, (detail, &(h, w))) in details.iter().zip(sizes).enumerate().rev() {
         check_float(OP, detail, 5, "(B, C, 3, h, w)")?;
         check_bands(OP, detail, 3, "LH, HL, HH")?;
-        let (d, a) = (detail.dims(), current.dims());
-        if d[0] != a[0] || d[1] != a[1] || d[3] != a[2] || d[4] != a[3] {
+        let d = detail.dims();
+        let misfit = if detail.dtype() != approx.dtype() {
+            Some(format!(
+                "dtype {:?} differs from the approximation's",
+                detail.dtype()
+            ))
+        } else if !detail.device().same_device(approx.device()) {
+            Some(format!(
+                "device {:?} differs from the approximation's ({:?})",
+                detail.device().location(),
+                approx.device().location()
+            ))
+        } else if d[0] != a[0] || d[1] != a[1] || d[3] != a[2] || d[4] != a[3] {
+            Some(format!(
+                "does not fit the approximation of shape {a:?} at this level"
+            ))
+        } else if !(fits(h, d[3]) && fits(w, d[4])) {
+            Some(format!(
+                "cannot reconstruct the recorded size {h}x{w} (height must be {} or {} and width {} or {})",
+                2 * d[3] - 1,
+                2 * d[3],
+                2 * d[4] - 1,
+                2 * d[4]
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = misfit {
             return Err(WaveletError::Pyramid {
                 op: OP,
                 reason: format!(
-                    "level {level}: detail bands {d:?} do not fit the approximation {a:?}"
+                    "level {level}: detail bands of shape {d:?} ({:?}) {why}{at}",
+                    detail.dtype()
                 ),
             });
         }
+        a = vec![a[0], a[1], h, w];
+    }
+    let mut current = approx.clone();
+    for (detail, &(h, w)) in details.iter().zip(sizes).rev() {
         let bands = Tensor::cat(
             &[
                 &current.unsqueeze(2).map_err(WaveletError::candle(OP))?,
@@ -159,17 +218,12 @@ pub struct Dwt2d {
 }
 
 impl Dwt2d {
-    /// A transform with `levels >= 1` levels.
+    /// A transform with `levels` levels, `1..=MAX_LEVELS`.
     ///
     /// # Errors
-    /// [`WaveletError::Pyramid`] when `levels == 0`.
+    /// [`WaveletError::Pyramid`] when `levels` is 0 or above [`MAX_LEVELS`].
     pub fn new(levels: usize) -> Result<Self> {
-        if levels == 0 {
-            return Err(WaveletError::Pyramid {
-                op: "Dwt2d::new",
-                reason: "levels must be >= 1, got 0".into(),
-            });
-        }
+        check_levels("Dwt2d::new", levels, "")?;
         Ok(Self { levels })
     }
 

@@ -18,6 +18,12 @@
 //!   are used only from the size of the last-level cache (read from Linux's sysfs), and at least
 //!   32 MiB.
 //!
+//! With glibc's default settings, blocks of 32 MiB or more are never reused (each is a fresh
+//! `mmap`), so streaming stores need an allocator that keeps freed memory (`MALLOC_MMAP_MAX_=0`,
+//! jemalloc, mimalloc). In a virtual machine whose host backs guest memory lazily, the first
+//! huge-page faults on never-used guest memory are slow (measured 5-7x on a first 277 MB call,
+//! 1.4-1.9x faster afterwards); `WAVELET_OPS_HUGE_PAGES=0` avoids that for one-shot programs.
+//!
 //! Which case applies is read from the page tables (`mincore` on three pages). Both are on by
 //! default and can be switched off with [`set_cpu_output_policy`] or the environment (see
 //! [`CpuOutputPolicy`]). Neither changes a single output value.

@@ -57,7 +57,6 @@ pub(crate) fn check_output_size(
 ) -> Result<()> {
     let d = bands.dims();
     let (h2, w2) = (d[d.len() - 2], d[d.len() - 1]);
-    let fits = |n: usize, half: usize| n == 2 * half || n + 1 == 2 * half;
     if !fits(out_h, h2) || !fits(out_w, w2) {
         return Err(WaveletError::OutputSize {
             op,
@@ -72,4 +71,10 @@ pub(crate) fn check_output_size(
         });
     }
     Ok(())
+}
+
+/// Whether `n` outputs can come from bands of `half` elements (`2 half` or `2 half - 1`; never
+/// `n = 0`). No overflow for any `n`.
+pub(crate) fn fits(n: usize, half: usize) -> bool {
+    n.div_ceil(2) == half && n > 0
 }
