@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
-use wno_losses::{Lpips, Vgg16Config, VggTap};
+use wno_losses::{LossError, Lpips, Vgg16Config, VggTap};
 
 /// Points the Hugging Face cache at a fresh temp dir (`HF_HOME`, the other cache variables
 /// cleared) in offline mode, so nothing downloads; keep the returned dir alive. Sets
@@ -21,6 +21,16 @@ pub fn offline_hf_home() -> tempfile::TempDir {
     std::env::remove_var("HUGGINGFACE_HUB_CACHE");
     std::env::set_var("HF_HUB_OFFLINE", "1");
     home
+}
+
+/// Asserts that every `(constructor, error)` pair is `UnsupportedNetworkDType` for `dtype`, with a
+/// message that starts with the constructor's name and names the dtype and the CPU.
+pub fn assert_rejects_dtype<const N: usize>(errs: [(&str, LossError); N], dtype: DType) {
+    for (op, err) in errs {
+        assert!(matches!(err, LossError::UnsupportedNetworkDType { dtype: d, .. } if d == dtype), "{op} {dtype:?}: {err:?}");
+        let msg = err.to_string();
+        assert!(msg.starts_with(op) && msg.contains(&format!("{dtype:?}")) && msg.contains("CPU"), "{msg}");
+    }
 }
 
 /// Widths of the small test network.
